@@ -2,11 +2,29 @@
  * Renders the open avatar dataset (A = DiceBear avataaars, B = DiceBear adventurer).
  *
  *   npx tsx scripts/make-avatars.ts --out data/avatars --count 1000 --test-count 100 --size 128 [--seed 0]
+ *     [--preview docs/images/avatars-preview.png]
  *
  * Writes <out>/{trainA,trainB,testA,testB}/NNNNN.png, <out>/LICENSE.md and <out>/manifest.json.
+ * With --preview, also writes a grid of the first 8 test images: row 1 domain A, row 2 domain B.
  */
+import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { renderAvatarDataset } from '../src/datasets/avatars';
+import { PNG } from 'pngjs';
+import { avatarFileName, renderAvatarDataset } from '../src/datasets/avatars';
+
+/** Tiles the first `columns` images of testA (top row) and testB (bottom row) into one PNG. */
+async function writePreview(out: string, file: string, size: number, columns: number): Promise<void> {
+  const grid = new PNG({ width: size * columns, height: size * 2 });
+  for (const [row, split] of [[0, 'testA'], [1, 'testB']] as const) {
+    for (let i = 0; i < columns; i++) {
+      const tile = PNG.sync.read(await readFile(join(out, split, avatarFileName(i))));
+      PNG.bitblt(tile, grid, 0, 0, size, size, i * size, row * size);
+    }
+  }
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, PNG.sync.write(grid, { colorType: 2, deflateLevel: 9 }));
+}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -16,12 +34,13 @@ async function main(): Promise<void> {
       'test-count': { type: 'string' },
       size: { type: 'string', default: '128' },
       seed: { type: 'string', default: '0' },
+      preview: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
     console.log(
-      'usage: npx tsx scripts/make-avatars.ts --out data/avatars --count 1000 [--test-count 100] [--size 128] [--seed 0]',
+      'usage: npx tsx scripts/make-avatars.ts --out data/avatars --count 1000 [--test-count 100] [--size 128] [--seed 0] [--preview grid.png]',
     );
     return;
   }
@@ -53,6 +72,11 @@ async function main(): Promise<void> {
     `wrote ${JSON.stringify(result.counts)} at ${result.size}px into ${result.out} in ${secs}s; ` +
       `see ${result.licensePath}`,
   );
+  if (values.preview) {
+    const columns = Math.min(8, result.counts.testA, result.counts.testB);
+    await writePreview(result.out, values.preview, result.size, columns);
+    console.log(`preview (${columns}x2, top A, bottom B): ${values.preview}`);
+  }
 }
 
 main().catch((e: unknown) => {

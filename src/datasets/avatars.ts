@@ -25,16 +25,31 @@ export const AVATAR_SPLITS: readonly AvatarSplit[] = ['trainA', 'trainB', 'testA
 export const AVATAR_BACKGROUND = 'cfd8dc';
 
 /**
- * Per-domain DiceBear style and framing. `scale` is in percent, `translateY` in percent of the
- * frame (DiceBear's own units). Chosen by eye so that in both domains the head spans roughly
- * 8 %–85 % of the frame height: avataaars is zoomed in and moved down (only the top of the
- * shoulders stays), adventurer (a head without body) is moved up a little.
+ * Per-domain DiceBear style, framing and option overrides. `scale` is in percent, `translateY`
+ * in percent of the frame (DiceBear's own units). Chosen by eye so that in both domains the head
+ * spans roughly 5 %–85 % of the frame height: avataaars is zoomed in and moved down (only the
+ * top of the shoulders stays), adventurer (a head without body) is moved up a little.
+ * `options` are extra DiceBear style options: avataaars is limited to its five human skin
+ * tones (its yellow and orange ones have no counterpart in adventurer).
  */
 export const AVATAR_FRAMING: Readonly<
-  Record<AvatarDomain, { style: 'avataaars' | 'adventurer'; scale: number; translateY: number }>
+  Record<
+    AvatarDomain,
+    {
+      style: 'avataaars' | 'adventurer';
+      scale: number;
+      translateY: number;
+      options: Readonly<Record<string, unknown>>;
+    }
+  >
 > = {
-  A: { style: 'avataaars', scale: 115, translateY: 10 },
-  B: { style: 'adventurer', scale: 100, translateY: -5 },
+  A: {
+    style: 'avataaars',
+    scale: 120,
+    translateY: 11,
+    options: { skinColor: ['614335', 'd08b5b', 'ae5d29', 'edb98a', 'ffdbb4'] },
+  },
+  B: { style: 'adventurer', scale: 100, translateY: -5, options: {} },
 };
 
 /** Progress report of {@link renderAvatarDataset}, sent after every written image. */
@@ -157,6 +172,7 @@ function renderWith(r: Renderers, domain: AvatarDomain, seed: string, size: numb
   const style = framing.style === 'avataaars' ? r.collection.avataaars : r.collection.adventurer;
   const svg = r.core
     .createAvatar(style as Parameters<DicebearCore['createAvatar']>[0], {
+      ...framing.options,
       seed,
       size,
       scale: framing.scale,
@@ -245,7 +261,7 @@ function licenseText(r: Renderers, versions: Record<string, string>): string {
     'Every image in this folder was generated with [DiceBear](https://www.dicebear.com/)',
     `(\`@dicebear/core\` ${versions['@dicebear/core']}, \`@dicebear/collection\` ${versions['@dicebear/collection']})`,
     `and rasterised with resvg (\`@resvg/resvg-js\` ${versions['@resvg/resvg-js']}).`,
-    'The images are remixes of the avatar designs below: they were recoloured onto a plain',
+    'The images are remixes of the avatar designs below: they were drawn onto a plain',
     `background (#${AVATAR_BACKGROUND}), scaled and shifted. The designs keep their own licences:`,
     '',
   ];
@@ -263,7 +279,8 @@ function licenseText(r: Renderers, versions: Record<string, string>): string {
       `- Licence: ${meta.license?.name ?? 'unknown'}` +
         (meta.license?.url ? ` (${meta.license.url})` : ''),
       `- Changes: rendered by DiceBear style \`${framing.style}\` with seed strings listed in manifest.json,` +
-        ` scale ${framing.scale} %, translateY ${framing.translateY} %, solid background #${AVATAR_BACKGROUND}.`,
+        ` scale ${framing.scale} %, translateY ${framing.translateY} %, solid background #${AVATAR_BACKGROUND}` +
+        (Object.keys(framing.options).length > 0 ? `, options ${JSON.stringify(framing.options)}.` : '.'),
       '',
     );
   }
