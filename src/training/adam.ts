@@ -1,0 +1,249 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+import { UgatitConfigError } from '../errors';
+
+/** Options of {@link TorchAdam}; the defaults are U-GAT-IT's, not PyTorch's. */
+export interface TorchAdamArgs {
+  /** Learning rate, ≥ 0. Default 1e-4. Mutable later through {@link TorchAdam.lr}. */
+  lr?: number;
+  /** Decay rates of the first and second moment estimates, each in [0, 1). Default [0.5, 0.999]. */
+  betas?: readonly [number, number];
+  /** Added to the denominator, ≥ 0. Default 1e-8 (PyTorch's; tfjs's Adam uses 1e-7). */
+  eps?: number;
+  /** Coupled L2 penalty (added to the gradient, not AdamW's decoupled decay), ≥ 0. Default 0. */
+  weightDecay?: number;
+}
+
+/**
+ * A snapshot of {@link TorchAdam}'s per-variable state, keyed by variable name. Variables that
+ * have never been stepped are absent (PyTorch creates state lazily at the first update).
+ * `steps` is JSON; the tensors can be written with `writeSafetensors`.
+ */
+export interface TorchAdamState {
+  /** Updates applied to each variable so far (PyTorch `state[p]['step']`). */
+  steps: Record<string, number>;
+  /** First moment estimates (PyTorch `exp_avg`), float32, shaped like their variables. */
+  expAvg: tf.NamedTensorMap;
+  /** Second moment estimates (PyTorch `exp_avg_sq`), float32, shaped like their variables. */
+  expAvgSq: tf.NamedTensorMap;
+}
+
+interface SlotState {
+  step: number;
+  expAvg: tf.Tensor;
+  expAvgSq: tf.Tensor;
+}
+
+function checkNonNegative(what: string, value: number): void {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new UgatitConfigError(
+      `TorchAdam: ${what} must be a finite number >= 0, received ${String(value)}`,
+    );
+  }
+}
+
+/**
+ * Adam with the exact update of PyTorch 1.13's `torch.optim.Adam` (single-tensor path, no
+ * amsgrad), over an explicit list of variables. For each variable with a gradient, at its own
+ * step t:
+ *
+ * ```
+ * g = grad + weightDecay·p
+ * m = β1·m + (1 − β1)·g
+ * v = β2·v + (1 − β2)·g·g
+ * p = p − (lr / (1 − β1^t)) · m / (sqrt(v) / sqrt(1 − β2^t) + eps)
+ * ```
+ *
+ * The scalar factors are computed in float64 JS numbers and rounded to float32 once, as
+ * PyTorch does with Python floats. tfjs's own `AdamOptimizer` differs: eps 1e-7 by default,
+ * eps added outside the bias correction, one shared step counter and no weight decay.
+ *
+ * Gradients passed to {@link TorchAdam.applyGradients} stay owned by the caller.
+ *
+ * @example
+ * ```ts
+ * const opt = new TorchAdam(discriminatorVariables, { weightDecay: 1e-4 });
+ * const { value, grads } = tf.variableGrads(() => dLoss(), discriminatorVariables);
+ * opt.applyGradients(grads);
+ * tf.dispose([value, grads]);
+ * opt.lr = 5e-5; // linear decay
+ * ```
+ */
+export class TorchAdam {
+  private readonly variablesByName = new Map<string, tf.Variable>();
+  private readonly slots = new Map<string, SlotState>();
+  private lrValue: number;
+  /** Decay rates of the first and second moments. */
+  readonly betas: readonly [number, number];
+  /** Denominator term. */
+  readonly eps: number;
+  /** Coupled L2 penalty. */
+  readonly weightDecay: number;
+
+  /**
+   * @param variables - The float32 variables to optimise; their names must be distinct.
+   * @param args - See {@link TorchAdamArgs}.
+   * @throws {@link UgatitConfigError} on a duplicated name, a non-float32 variable or an
+   *   out-of-range option.
+   */
+  constructor(variables: readonly tf.Variable[], args: TorchAdamArgs = {}) {
+    const { lr = 1e-4, betas = [0.5, 0.999], eps = 1e-8, weightDecay = 0 } = args;
+    checkNonNegative('lr', lr);
+    checkNonNegative('eps', eps);
+    checkNonNegative('weightDecay', weightDecay);
+    betas.forEach((beta, i) => {
+      if (typeof beta !== 'number' || !(beta >= 0 && beta < 1)) {
+        throw new UgatitConfigError(`TorchAdam: betas[${i}] must be in [0, 1), received ${beta}`);
+      }
+    });
+    for (const variable of variables) {
+      if (this.variablesByName.has(variable.name)) {
+        throw new UgatitConfigError(`TorchAdam: variable '${variable.name}' is listed twice`);
+      }
+      if (variable.dtype !== 'float32') {
+        throw new UgatitConfigError(
+          `TorchAdam: variable '${variable.name}' must be float32, received ${variable.dtype}`,
+        );
+      }
+      this.variablesByName.set(variable.name, variable);
+    }
+    this.lrValue = lr;
+    this.betas = [betas[0], betas[1]];
+    this.eps = eps;
+    this.weightDecay = weightDecay;
+  }
+
+  /** Learning rate of the next update; assign to decay it. */
+  get lr(): number {
+    return this.lrValue;
+  }
+
+  set lr(value: number) {
+    checkNonNegative('lr', value);
+    this.lrValue = value;
+  }
+
+  /** The optimised variables, in construction order. */
+  get variables(): tf.Variable[] {
+    return [...this.variablesByName.values()];
+  }
+
+  /**
+   * Applies one update to every variable that has a gradient; the others are untouched and
+   * their step counters do not advance (PyTorch skips parameters whose `grad` is `None`).
+   *
+   * @param grads - Gradients keyed by variable name (as `tf.variableGrads` returns them) or by
+   *   variable; each shaped like its variable. Not disposed.
+   * @throws {@link UgatitConfigError} for a gradient of a variable this optimiser does not
+   *   hold or of the wrong shape; nothing is updated then.
+   */
+  applyGradients(grads: tf.NamedTensorMap | Map<tf.Variable, tf.Tensor>): void {
+    const entries: Array<[tf.Variable, tf.Tensor]> = [];
+    const pairs: Array<[string, tf.Tensor]> =
+      grads instanceof Map
+        ? [...grads].map(([variable, grad]) => [variable.name, grad])
+        : Object.entries(grads);
+    for (const [name, grad] of pairs) {
+      const variable = this.variablesByName.get(name);
+      if (variable === undefined) {
+        throw new UgatitConfigError(`TorchAdam: got a gradient for unknown variable '${name}'`);
+      }
+      if (!tf.util.arraysEqual(grad.shape, variable.shape)) {
+        throw new UgatitConfigError(
+          `TorchAdam: gradient of '${name}' has shape [${grad.shape}], ` +
+            `variable has [${variable.shape}]`,
+        );
+      }
+      entries.push([variable, grad]);
+    }
+
+    const [beta1, beta2] = this.betas;
+    const { eps, weightDecay } = this;
+    const lr = this.lrValue;
+    for (const [variable, rawGrad] of entries) {
+      const previous = this.slots.get(variable.name);
+      const step = (previous?.step ?? 0) + 1;
+      const biasCorrection1 = 1 - beta1 ** step;
+      const biasCorrection2Sqrt = Math.sqrt(1 - beta2 ** step);
+      const stepSize = lr / biasCorrection1;
+      const next = tf.tidy(() => {
+        const grad = weightDecay !== 0 ? tf.add(rawGrad, tf.mul(variable, weightDecay)) : rawGrad;
+        const m0 = previous?.expAvg ?? tf.zerosLike(variable);
+        const v0 = previous?.expAvgSq ?? tf.zerosLike(variable);
+        const expAvg = tf.add(tf.mul(m0, beta1), tf.mul(grad, 1 - beta1));
+        const expAvgSq = tf.add(tf.mul(v0, beta2), tf.mul(tf.mul(grad, 1 - beta2), grad));
+        const denom = tf.add(tf.div(tf.sqrt(expAvgSq), biasCorrection2Sqrt), eps);
+        variable.assign(tf.sub(variable, tf.div(tf.mul(expAvg, stepSize), denom)));
+        return { expAvg, expAvgSq };
+      });
+      if (previous !== undefined) tf.dispose([previous.expAvg, previous.expAvgSq]);
+      this.slots.set(variable.name, { step, ...next });
+    }
+  }
+
+  /**
+   * A copy of the per-variable state, for checkpoints. The returned tensors belong to the
+   * caller (dispose them when written).
+   */
+  getState(): TorchAdamState {
+    const state: TorchAdamState = { steps: {}, expAvg: {}, expAvgSq: {} };
+    for (const [name, slot] of this.slots) {
+      state.steps[name] = slot.step;
+      state.expAvg[name] = tf.clone(slot.expAvg);
+      state.expAvgSq[name] = tf.clone(slot.expAvgSq);
+    }
+    return state;
+  }
+
+  /**
+   * Replaces the whole per-variable state with a copy of `state` (from {@link getState},
+   * possibly of another instance over variables of the same names). The caller keeps
+   * ownership of `state`'s tensors. Variables absent from `state.steps` start afresh.
+   *
+   * @throws {@link UgatitConfigError} for an unknown name, a step count that is not a positive
+   *   integer, or a missing or wrongly shaped moment; the current state is kept then.
+   */
+  setState(state: TorchAdamState): void {
+    for (const [name, step] of Object.entries(state.steps)) {
+      const variable = this.variablesByName.get(name);
+      if (variable === undefined) {
+        throw new UgatitConfigError(`TorchAdam.setState: unknown variable '${name}'`);
+      }
+      if (!Number.isInteger(step) || step < 1) {
+        throw new UgatitConfigError(
+          `TorchAdam.setState: step of '${name}' must be an integer >= 1, received ${step}`,
+        );
+      }
+      for (const [what, moments] of [
+        ['expAvg', state.expAvg],
+        ['expAvgSq', state.expAvgSq],
+      ] as const) {
+        const moment = moments[name];
+        if (moment === undefined || !tf.util.arraysEqual(moment.shape, variable.shape)) {
+          throw new UgatitConfigError(
+            `TorchAdam.setState: ${what} of '${name}' must have shape [${variable.shape}], ` +
+              `received ${moment === undefined ? 'none' : `[${moment.shape}]`}`,
+          );
+        }
+      }
+    }
+    this.disposeSlots();
+    for (const [name, step] of Object.entries(state.steps)) {
+      this.slots.set(name, {
+        step,
+        expAvg: tf.tidy(() => tf.cast(state.expAvg[name], 'float32')),
+        expAvgSq: tf.tidy(() => tf.cast(state.expAvgSq[name], 'float32')),
+      });
+    }
+  }
+
+  /** Frees the moment estimates; the variables are left alone. */
+  dispose(): void {
+    this.disposeSlots();
+  }
+
+  private disposeSlots(): void {
+    for (const slot of this.slots.values()) tf.dispose([slot.expAvg, slot.expAvgSq]);
+    this.slots.clear();
+  }
+}

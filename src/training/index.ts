@@ -1,0 +1,2 @@
+export { TorchAdam } from './adam';
+export type { TorchAdamArgs, TorchAdamState } from './adam';
