@@ -22,11 +22,14 @@ export const DEFAULT_LOSS_WEIGHTS: Readonly<LossWeights> = Object.freeze({
   cam: 1000,
 });
 
+// Object types rather than interfaces, so that terms can be returned from `tf.tidy` (a
+// `TensorContainer` needs an index signature, which interfaces never get implicitly).
+
 /**
  * The four adversarial scalars about one domain: one per discriminator judging it (global and
  * local) and per output of that discriminator (patch logit and CAM logit).
  */
-export interface AdversarialTerms {
+export type AdversarialTerms = {
   /** On the global discriminator's patch logits (reference `*_ad_loss_GA`). */
   global: tf.Scalar;
   /** On the global discriminator's CAM logits (reference `*_ad_cam_loss_GA`). */
@@ -35,7 +38,7 @@ export interface AdversarialTerms {
   local: tf.Scalar;
   /** On the local discriminator's CAM logits (reference `*_ad_cam_loss_LA`). */
   localCam: tf.Scalar;
-}
+};
 
 /**
  * Terms of the discriminators' objective, grouped by the domain the discriminators judge:
@@ -43,13 +46,13 @@ export interface AdversarialTerms {
  * A2B). Each term is an `lsganDiscriminatorLoss`, so the 8 scalars hold the reference's
  * 16 MSE terms.
  */
-export interface DiscriminatorLossTerms {
+export type DiscriminatorLossTerms = {
   A: AdversarialTerms;
   B: AdversarialTerms;
-}
+};
 
 /** Terms of the generators' objective about images of one domain. */
-export interface GeneratorDomainTerms {
+export type GeneratorDomainTerms = {
   /** `lsganGeneratorLoss` of that domain's discriminators on the translated images. */
   adversarial: AdversarialTerms;
   /** `cycleLoss` of the images of that domain sent there and back. */
@@ -58,16 +61,16 @@ export interface GeneratorDomainTerms {
   identity: tf.Scalar;
   /** `camGeneratorLoss` of the generator into that domain. */
   cam: tf.Scalar;
-}
+};
 
 /**
  * Terms of the generators' objective, grouped as the reference's `G_loss_A` (everything about
  * producing domain A: G_B2A, D_GA, D_LA, cycle A2B2A, identity A2A) and `G_loss_B`.
  */
-export interface GeneratorLossTerms {
+export type GeneratorLossTerms = {
   A: GeneratorDomainTerms;
   B: GeneratorDomainTerms;
-}
+};
 
 function resolveWeights(weights: Partial<LossWeights>): LossWeights {
   const resolved = { ...DEFAULT_LOSS_WEIGHTS, ...weights };
