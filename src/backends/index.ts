@@ -1,0 +1,6 @@
+/**
+ * Backend support: kernels that tfjs backends lack for training.
+ *
+ * @module
+ */
+export { registerWasmTrainingKernels, WASM_TRAINING_KERNEL_NAMES } from './wasm-training-kernels';
