@@ -328,7 +328,9 @@ const unsortedSegmentSumWasm: KernelFunc = ({ inputs, backend, attrs }) => {
     if (rows === 0 || rest === 0) return c.run('Fill', {}, { shape: outShape, value: 0, dtype: x.dtype });
     const ids = segmentIds.dtype === 'int32' ? segmentIds : c.run('Cast', { x: segmentIds }, { dtype: 'int32' });
     const ids1 = c.reshape(ids, [rows]);
-    const hot = c.run('OneHot', { indices: ids1 }, { depth: numSegments, onValue: 1, offValue: 0, dtype: 'float32' });
+    // wasm's OneHot writes int32 whatever `dtype` says, so ask for int32 and cast.
+    const hotInt = c.run('OneHot', { indices: ids1 }, { depth: numSegments, onValue: 1, offValue: 0, dtype: 'int32' });
+    const hot = c.run('Cast', { x: hotInt }, { dtype: 'float32' });
     const xf = x.dtype === 'float32' ? x : c.run('Cast', { x }, { dtype: 'float32' });
     const x3 = c.reshape(xf, [1, rows, rest]);
     const hot3 = c.reshape(hot, [1, rows, numSegments]);
