@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { UgatitFormatError } from '../errors';
+import { decodeStrided, ELEMENT_BYTES, ElementType } from './decode';
 
 /** Largest JSON header accepted, as the reference safetensors implementation does. */
 export const SAFETENSORS_MAX_HEADER_BYTES = 100 * 1024 * 1024;
 
-const BYTES_PER_ELEMENT: Record<string, number> = {
-  F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1,
-};
+/** Most elements one safetensors tensor may have (2²⁹: 2 GiB as float32), checked before allocating. */
+export const SAFETENSORS_MAX_TENSOR_ELEMENTS = 2 ** 29;
 
 /** A map from tensor name to tensor, as stored in a safetensors file or a PyTorch state_dict. */
 export type NamedTensors = Record<string, tf.Tensor>;
@@ -15,62 +15,9 @@ function fail(message: string): never {
   throw new UgatitFormatError('safetensors', message);
 }
 
-function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * 2 ** -14 * (frac / 1024);
-  if (exp === 31) return frac ? NaN : sign * Infinity;
-  return sign * 2 ** (exp - 15) * (1 + frac / 1024);
-}
-
-function decode(dtype: string, bytes: Uint8Array, count: number, name: string): Float32Array | Int32Array {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  switch (dtype) {
-    case 'F32': {
-      const out = new Float32Array(count);
-      for (let i = 0; i < count; i++) out[i] = view.getFloat32(i * 4, true);
-      return out;
-    }
-    case 'F64': {
-      const out = new Float32Array(count);
-      for (let i = 0; i < count; i++) out[i] = view.getFloat64(i * 8, true);
-      return out;
-    }
-    case 'F16': {
-      const out = new Float32Array(count);
-      for (let i = 0; i < count; i++) out[i] = halfToFloat(view.getUint16(i * 2, true));
-      return out;
-    }
-    case 'BF16': {
-      const out = new Float32Array(count);
-      const u32 = new Uint32Array(out.buffer);
-      for (let i = 0; i < count; i++) u32[i] = view.getUint16(i * 2, true) << 16;
-      return out;
-    }
-    case 'I64': {
-      const out = new Int32Array(count);
-      for (let i = 0; i < count; i++) {
-        const v = view.getBigInt64(i * 8, true);
-        if (v > 2147483647n || v < -2147483648n) fail(`tensor "${name}": int64 value ${v} does not fit int32`);
-        out[i] = Number(v);
-      }
-      return out;
-    }
-    case 'I32': {
-      const out = new Int32Array(count);
-      for (let i = 0; i < count; i++) out[i] = view.getInt32(i * 4, true);
-      return out;
-    }
-    case 'I16': {
-      const out = new Int32Array(count);
-      for (let i = 0; i < count; i++) out[i] = view.getInt16(i * 2, true);
-      return out;
-    }
-    case 'I8': return Int32Array.from(new Int8Array(bytes.buffer, bytes.byteOffset, count));
-    case 'U8': case 'BOOL': return Int32Array.from(bytes.subarray(0, count));
-    default: return fail(`tensor "${name}": unsupported dtype ${dtype}`);
-  }
+function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void {
+  // defineProperty, not assignment: a tensor named "__proto__" must stay a key.
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 /**
@@ -88,8 +35,9 @@ function decode(dtype: string, bytes: Uint8Array, count: number, name: string): 
 export function readSafetensors(bytes: Uint8Array): NamedTensors {
   if (bytes.byteLength < 8) fail(`file is ${bytes.byteLength} bytes, shorter than the 8-byte header length`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLength = Number(view.getBigUint64(0, true));
-  if (headerLength > SAFETENSORS_MAX_HEADER_BYTES) fail(`header claims ${headerLength} bytes, above the ${SAFETENSORS_MAX_HEADER_BYTES}-byte limit`);
+  const claimed = view.getBigUint64(0, true);
+  if (claimed > BigInt(SAFETENSORS_MAX_HEADER_BYTES)) fail(`header claims ${claimed} bytes, above the ${SAFETENSORS_MAX_HEADER_BYTES}-byte limit`);
+  const headerLength = Number(claimed);
   if (8 + headerLength > bytes.byteLength) fail(`header claims ${headerLength} bytes but only ${bytes.byteLength - 8} follow`);
   let header: unknown;
   try {
@@ -99,29 +47,51 @@ export function readSafetensors(bytes: Uint8Array): NamedTensors {
   }
   if (header === null || typeof header !== 'object' || Array.isArray(header)) fail('header is not a JSON object');
   const data = bytes.subarray(8 + headerLength);
+  const meta = (header as Record<string, unknown>).__metadata__;
+  if (meta !== undefined && (meta === null || typeof meta !== 'object' || Array.isArray(meta) || !Object.values(meta).every((v) => typeof v === 'string'))) {
+    fail('__metadata__ is not a string → string map');
+  }
   const entries = Object.entries(header as Record<string, unknown>).filter(([k]) => k !== '__metadata__');
   const specs = entries.map(([name, raw]) => {
     const spec = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    if (spec === null || typeof spec !== 'object') fail(`tensor "${name}": entry is not an object`);
+    if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) fail(`tensor "${name}": entry is not an object`);
     const { dtype, shape, data_offsets: offsets } = spec;
-    if (typeof dtype !== 'string' || !(dtype in BYTES_PER_ELEMENT)) fail(`tensor "${name}": unsupported dtype ${JSON.stringify(dtype)}`);
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) fail(`tensor "${name}": invalid shape ${JSON.stringify(shape)}`);
+    if (typeof dtype !== 'string' || !Object.prototype.hasOwnProperty.call(ELEMENT_BYTES, dtype)) fail(`tensor "${name}": unsupported dtype ${JSON.stringify(dtype)}`);
+    const type = dtype as ElementType;
+    if (!Array.isArray(shape) || shape.length > 64 || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) fail(`tensor "${name}": invalid shape ${JSON.stringify(shape)}`);
+    let count = 1;
+    for (const d of shape as number[]) {
+      count *= d;
+      if (count > SAFETENSORS_MAX_TENSOR_ELEMENTS) fail(`tensor "${name}": shape [${shape}] has more than ${SAFETENSORS_MAX_TENSOR_ELEMENTS} elements`);
+    }
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
       fail(`tensor "${name}": invalid data_offsets ${JSON.stringify(offsets)}`);
     }
     const [begin, end] = offsets as [number, number];
-    const count = (shape as number[]).reduce((a, b) => a * b, 1);
     if (end < begin || end > data.byteLength) fail(`tensor "${name}": data_offsets [${begin}, ${end}] outside the ${data.byteLength} data bytes`);
-    if (end - begin !== count * BYTES_PER_ELEMENT[dtype]) {
-      fail(`tensor "${name}": ${end - begin} bytes for shape [${shape}] of ${dtype} (expected ${count * BYTES_PER_ELEMENT[dtype]})`);
+    if (end - begin !== count * ELEMENT_BYTES[type]) {
+      fail(`tensor "${name}": ${end - begin} bytes for shape [${shape}] of ${dtype} (expected ${count * ELEMENT_BYTES[type]})`);
     }
-    return { name, dtype, shape: shape as number[], begin, end, count };
+    return { name, type, shape: shape as number[], begin, end };
+  });
+  // As the reference implementation requires: the tensors tile the data exactly, no gaps, no overlaps.
+  const sorted = [...specs].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let expected = 0;
+  for (const s of sorted) {
+    if (s.begin !== expected) fail(`tensor "${s.name}": data_offsets start at ${s.begin}, expected ${expected} (gap or overlap)`);
+    expected = s.end;
+  }
+  if (expected !== data.byteLength) fail(`tensors cover ${expected} of the ${data.byteLength} data bytes`);
+  // Decode everything first so that a bad value (an int64 outside int32) leaves no tensor behind.
+  const decoded = specs.map((s) => {
+    const contiguous = s.shape.map((_, k) => s.shape.slice(k + 1).reduce((a, b) => a * b, 1));
+    return decodeStrided(s.type, data.subarray(s.begin, s.end), 0, s.shape, contiguous, `safetensors tensor "${s.name}"`);
   });
   const out: NamedTensors = {};
-  for (const s of specs) {
-    const values = decode(s.dtype, data.subarray(s.begin, s.end), s.count, s.name);
-    out[s.name] = tf.tensor(values, s.shape, values instanceof Float32Array ? 'float32' : 'int32');
-  }
+  specs.forEach((s, i) => {
+    const values = decoded[i];
+    setOwn(out, s.name, tf.tensor(values, s.shape, values instanceof Float32Array ? 'float32' : 'int32'));
+  });
   return out;
 }
 
@@ -138,7 +108,13 @@ export function readSafetensors(bytes: Uint8Array): NamedTensors {
 export function writeSafetensors(tensors: NamedTensors, metadata?: Record<string, string>): Uint8Array {
   const names = Object.keys(tensors).sort();
   const header: Record<string, unknown> = {};
-  if (metadata) header.__metadata__ = metadata;
+  if (metadata) {
+    if (typeof metadata !== 'object' || !Object.values(metadata).every((v) => typeof v === 'string')) {
+      throw new UgatitFormatError('safetensors', 'metadata must map strings to strings');
+    }
+    header.__metadata__ = metadata;
+  }
+  if (names.includes('__metadata__')) throw new UgatitFormatError('safetensors', 'a tensor cannot be named "__metadata__"');
   let offset = 0;
   const chunks: Uint8Array[] = [];
   for (const name of names) {
@@ -147,13 +123,14 @@ export function writeSafetensors(tensors: NamedTensors, metadata?: Record<string
     const values = t.dataSync();
     const typed = t.dtype === 'float32' ? Float32Array.from(values as Float32Array) : Int32Array.from(values as Int32Array);
     const chunk = new Uint8Array(typed.buffer);
-    header[name] = { dtype: t.dtype === 'float32' ? 'F32' : 'I32', shape: t.shape, data_offsets: [offset, offset + chunk.byteLength] };
+    setOwn(header, name, { dtype: t.dtype === 'float32' ? 'F32' : 'I32', shape: t.shape, data_offsets: [offset, offset + chunk.byteLength] });
     chunks.push(chunk);
     offset += chunk.byteLength;
   }
-  let json = JSON.stringify(header);
-  json += ' '.repeat((8 - ((json.length + 8) % 8)) % 8);
-  const headerBytes = new TextEncoder().encode(json);
+  // Pad with spaces so the data starts 8-byte aligned; count UTF-8 bytes, not UTF-16 units.
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const headerBytes = new Uint8Array(json.byteLength + ((8 - (json.byteLength % 8)) % 8)).fill(0x20);
+  headerBytes.set(json);
   const out = new Uint8Array(8 + headerBytes.byteLength + offset);
   new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.byteLength), true);
   out.set(headerBytes, 8);

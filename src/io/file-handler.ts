@@ -1,0 +1,271 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { loadLayersModel } from '@tensorflow/tfjs-layers';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { UgatitFormatError } from '../errors';
+
+/** Largest `model.json` accepted (64 MiB), checked before it is read. */
+export const MODEL_JSON_MAX_BYTES = 64 * 1024 * 1024;
+/** Most elements one weight of a `model.json` manifest may have (2²⁹). */
+export const MODEL_WEIGHT_MAX_ELEMENTS = 2 ** 29;
+/** Most weights a `model.json` manifest may list. */
+export const MODEL_MAX_WEIGHTS = 100_000;
+
+/** Name of the topology + manifest file written by {@link fileSystemHandler}. */
+export const MODEL_JSON_FILE = 'model.json';
+/** Name of the weight file written by {@link fileSystemHandler}. */
+export const WEIGHTS_BIN_FILE = 'weights.bin';
+
+const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1 };
+const SAFE_PATH = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,254}$/;
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+function checkManifest(json: Record<string, unknown>): { groups: Array<{ paths: string[]; weights: tf.io.WeightsManifestEntry[]; bytes: number }> } {
+  const fail = (m: string): never => { throw new UgatitFormatError(MODEL_JSON_FILE, m); };
+  if (!isObject(json.modelTopology)) fail('modelTopology is missing or not an object');
+  for (const key of ['format', 'generatedBy'] as const) {
+    if (json[key] !== undefined && typeof json[key] !== 'string') fail(`${key} is not a string`);
+  }
+  if (json.convertedBy !== undefined && json.convertedBy !== null && typeof json.convertedBy !== 'string') fail('convertedBy is not a string or null');
+  for (const key of ['userDefinedMetadata', 'trainingConfig', 'signature', 'modelInitializer', 'initializerSignature'] as const) {
+    if (json[key] !== undefined && !isObject(json[key])) fail(`${key} is not an object`);
+  }
+  const manifest = json.weightsManifest;
+  if (!Array.isArray(manifest)) return fail('weightsManifest is missing or not an array');
+  const names = new Set<string>();
+  const paths = new Set<string>();
+  const groups = manifest.map((g, gi) => {
+    if (!isObject(g) || !Array.isArray(g.paths) || !Array.isArray(g.weights)) fail(`weightsManifest[${gi}] needs "paths" and "weights" arrays`);
+    const group = g as { paths: unknown[]; weights: unknown[] };
+    for (const p of group.paths) {
+      if (typeof p !== 'string' || !SAFE_PATH.test(p)) fail(`weightsManifest[${gi}]: path ${JSON.stringify(p)} is not a plain file name in the model's folder`);
+      if (paths.has(p as string)) fail(`weight file ${JSON.stringify(p)} is listed twice`);
+      paths.add(p as string);
+    }
+    let bytes = 0;
+    const weights = group.weights.map((w, wi) => {
+      const where = `weightsManifest[${gi}].weights[${wi}]`;
+      if (!isObject(w)) return fail(`${where} is not an object`);
+      const { name, shape, dtype } = w;
+      if (typeof name !== 'string' || name.length === 0 || name.length > 1024) fail(`${where}: name is not a non-empty string`);
+      if (names.has(name as string)) fail(`${where}: weight "${name}" is listed twice`);
+      if (names.size >= MODEL_MAX_WEIGHTS) fail(`more than ${MODEL_MAX_WEIGHTS} weights`);
+      names.add(name as string);
+      if (typeof dtype !== 'string' || !(dtype in DTYPE_BYTES)) fail(`${where} ("${name}"): dtype ${JSON.stringify(dtype)} is not float32, int32 or bool`);
+      if (w.quantization !== undefined) fail(`${where} ("${name}"): quantized weights are not supported`);
+      if (w.group !== undefined && w.group !== 'model' && w.group !== 'optimizer') fail(`${where} ("${name}"): group ${JSON.stringify(w.group)}`);
+      if (!Array.isArray(shape) || shape.length > 64 || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) fail(`${where} ("${name}"): invalid shape ${JSON.stringify(shape)}`);
+      let count = 1;
+      for (const d of shape as number[]) {
+        count *= d;
+        if (count > MODEL_WEIGHT_MAX_ELEMENTS) fail(`${where} ("${name}"): shape [${shape}] has more than ${MODEL_WEIGHT_MAX_ELEMENTS} elements`);
+      }
+      bytes += count * DTYPE_BYTES[dtype as string];
+      const entry: tf.io.WeightsManifestEntry = { name: name as string, shape: [...(shape as number[])], dtype: dtype as 'float32' | 'int32' | 'bool' };
+      if (w.group !== undefined) entry.group = w.group as tf.io.WeightGroup;
+      return entry;
+    });
+    return { paths: group.paths as string[], weights, bytes };
+  });
+  return { groups };
+}
+
+function parseModelJson(bytes: Uint8Array): Record<string, unknown> {
+  if (bytes.byteLength > MODEL_JSON_MAX_BYTES) throw new UgatitFormatError(MODEL_JSON_FILE, `${bytes.byteLength} bytes, above the ${MODEL_JSON_MAX_BYTES}-byte limit`);
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch (e) {
+    throw new UgatitFormatError(MODEL_JSON_FILE, `not valid UTF-8 JSON (${(e as Error).message})`);
+  }
+  if (!isObject(json)) throw new UgatitFormatError(MODEL_JSON_FILE, 'not a JSON object');
+  return json;
+}
+
+/**
+ * Builds tfjs model artifacts from the bytes of a `model.json` and of the weight files it
+ * names, validating everything first: the JSON's structure, each weight's name (unique),
+ * dtype (`float32`, `int32` or `bool`; no quantization), shape and element count, that every
+ * weight path is a plain file name present in `files`, and that each manifest group's weight
+ * bytes are exactly as long as its weights need.
+ *
+ * @param modelJson - the bytes of `model.json`.
+ * @param files - weight file name → bytes (e.g. `{ 'weights.bin': … }`).
+ * @throws {@link UgatitFormatError} naming the file and the problem.
+ * @example
+ * ```ts
+ * const artifacts = modelArtifactsFromFiles(jsonBytes, { 'weights.bin': weightBytes });
+ * const model = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
+ * ```
+ */
+export function modelArtifactsFromFiles(modelJson: Uint8Array, files: Readonly<Record<string, Uint8Array>>): tf.io.ModelArtifacts {
+  const json = parseModelJson(modelJson);
+  const { groups } = checkManifest(json);
+  const specs: tf.io.WeightsManifestEntry[] = [];
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for (const g of groups) {
+    let size = 0;
+    for (const p of g.paths) {
+      const data = Object.prototype.hasOwnProperty.call(files, p) ? files[p] : undefined;
+      if (!data) throw new UgatitFormatError(MODEL_JSON_FILE, `weight file "${p}" is missing`);
+      size += data.byteLength;
+      parts.push(data);
+    }
+    if (size !== g.bytes) {
+      throw new UgatitFormatError(g.paths.join(', ') || MODEL_JSON_FILE, `${size} bytes, but the manifest's ${g.weights.length} weights need ${g.bytes}`);
+    }
+    specs.push(...g.weights);
+    total += size;
+  }
+  const weightData = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) { weightData.set(p, at); at += p.byteLength; }
+  return tf.io.getModelArtifactsForJSONSync(json as unknown as tf.io.ModelJSON, specs, weightData.buffer);
+}
+
+function join(dir: string, name: string): string {
+  return `${dir.replace(/[\\/]+$/, '')}/${name}`;
+}
+
+async function writeDurably(fs: typeof import('node:fs/promises'), path: string, data: Uint8Array): Promise<void> {
+  const handle = await fs.open(path, 'wx');
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * A tfjs `IOHandler` that saves a model as `model.json` (tfjs layers format: `modelTopology`,
+ * `weightsManifest` with paths `['weights.bin']`, `format`, `generatedBy`, `convertedBy`,
+ * `userDefinedMetadata`, …) plus `weights.bin` in `dir`, and loads it back. Works in plain
+ * Node (no tfjs-node); `node:fs` is imported only when `save`/`load` run, so bundling this
+ * module for browsers is harmless.
+ *
+ * Saving writes both files under temporary names in `dir`, fsyncs them, then renames
+ * `weights.bin` and finally `model.json` into place, so a crash never leaves a `model.json`
+ * pointing at a half-written weight file. Loading validates the manifest against the weight
+ * bytes ({@link modelArtifactsFromFiles}) and throws {@link UgatitFormatError} on mismatch.
+ *
+ * @param dir - the model's folder (created on save if missing).
+ * @example
+ * ```ts
+ * await model.save(fileSystemHandler('./checkpoints/genA2B'));
+ * const again = await tf.loadLayersModel(fileSystemHandler('./checkpoints/genA2B'));
+ * ```
+ */
+export function fileSystemHandler(dir: string): tf.io.IOHandler {
+  return {
+    async save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
+      if (artifacts.modelTopology instanceof ArrayBuffer || !isObject(artifacts.modelTopology)) {
+        throw new UgatitFormatError(MODEL_JSON_FILE, 'only JSON model topologies (layers models) can be saved');
+      }
+      const specs = artifacts.weightSpecs ?? [];
+      const data = artifacts.weightData === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(artifacts.weightData);
+      const modelJson: tf.io.ModelJSON = {
+        modelTopology: artifacts.modelTopology,
+        format: artifacts.format ?? 'layers-model',
+        generatedBy: artifacts.generatedBy ?? `TensorFlow.js tfjs-core v${tf.version_core}`,
+        convertedBy: artifacts.convertedBy ?? null,
+        weightsManifest: [{ paths: [WEIGHTS_BIN_FILE], weights: specs }],
+      };
+      if (artifacts.trainingConfig !== undefined) modelJson.trainingConfig = artifacts.trainingConfig;
+      if (artifacts.signature !== undefined) modelJson.signature = artifacts.signature;
+      if (artifacts.userDefinedMetadata !== undefined) modelJson.userDefinedMetadata = artifacts.userDefinedMetadata;
+      if (artifacts.modelInitializer !== undefined) modelJson.modelInitializer = artifacts.modelInitializer;
+      if (artifacts.initializerSignature !== undefined) modelJson.initializerSignature = artifacts.initializerSignature;
+      const jsonBytes = new TextEncoder().encode(JSON.stringify(modelJson));
+      const weightBytes = new Uint8Array(data);
+      // Refuse to write what we could not read back.
+      modelArtifactsFromFiles(jsonBytes, { [WEIGHTS_BIN_FILE]: weightBytes });
+
+      const fs = await import('node:fs/promises');
+      await fs.mkdir(dir, { recursive: true });
+      const tag = `.tmp-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+      const tmpWeights = join(dir, WEIGHTS_BIN_FILE + tag);
+      const tmpJson = join(dir, MODEL_JSON_FILE + tag);
+      try {
+        await writeDurably(fs, tmpWeights, weightBytes);
+        await writeDurably(fs, tmpJson, jsonBytes);
+        await fs.rename(tmpWeights, join(dir, WEIGHTS_BIN_FILE));
+        await fs.rename(tmpJson, join(dir, MODEL_JSON_FILE));
+      } catch (e) {
+        await Promise.all([fs.rm(tmpWeights, { force: true }), fs.rm(tmpJson, { force: true })]).catch(() => undefined);
+        throw e;
+      }
+      // Make the renames themselves durable where the platform allows fsync on a folder.
+      try {
+        const d = await fs.open(dir, 'r');
+        try { await d.sync(); } finally { await d.close(); }
+      } catch {
+        /* Windows and some file systems cannot fsync a directory. */
+      }
+      return {
+        modelArtifactsInfo: {
+          dateSaved: new Date(),
+          modelTopologyType: 'JSON',
+          modelTopologyBytes: new TextEncoder().encode(JSON.stringify(artifacts.modelTopology)).byteLength,
+          weightSpecsBytes: new TextEncoder().encode(JSON.stringify(specs)).byteLength,
+          weightDataBytes: weightBytes.byteLength,
+        },
+      };
+    },
+
+    async load(): Promise<tf.io.ModelArtifacts> {
+      const fs = await import('node:fs/promises');
+      const jsonPath = join(dir, MODEL_JSON_FILE);
+      const { size } = await fs.stat(jsonPath);
+      if (size > MODEL_JSON_MAX_BYTES) throw new UgatitFormatError(MODEL_JSON_FILE, `${size} bytes, above the ${MODEL_JSON_MAX_BYTES}-byte limit`);
+      const jsonBytes = new Uint8Array(await fs.readFile(jsonPath));
+      const { groups } = checkManifest(parseModelJson(jsonBytes));
+      const files: Record<string, Uint8Array> = {};
+      for (const p of groups.flatMap((g) => g.paths)) {
+        try {
+          files[p] = new Uint8Array(await fs.readFile(join(dir, p)));
+        } catch (e) {
+          if ((e as { code?: string }).code === 'ENOENT') throw new UgatitFormatError(MODEL_JSON_FILE, `weight file "${p}" is missing from ${dir}`);
+          throw e;
+        }
+      }
+      return modelArtifactsFromFiles(jsonBytes, files);
+    },
+  };
+}
+
+/**
+ * Saves a tfjs layers model into `dir` as `model.json` + `weights.bin` with
+ * {@link fileSystemHandler}.
+ *
+ * @param model - the model to save.
+ * @param dir - the target folder (created if missing).
+ * @param config - tfjs save options (`includeOptimizer`, `trainableOnly`).
+ * @example
+ * ```ts
+ * await saveLayersModelToDir(genA2B, './out/genA2B');
+ * ```
+ */
+export async function saveLayersModelToDir(model: LayersModel, dir: string, config?: tf.io.SaveConfig): Promise<tf.io.SaveResult> {
+  return model.save(fileSystemHandler(dir), config);
+}
+
+/**
+ * Loads a tfjs layers model saved by {@link saveLayersModelToDir} (or any `model.json` +
+ * weight files in one folder), validating the files first. Custom layers must be registered
+ * (importing this library registers its own).
+ *
+ * @param dir - the model's folder.
+ * @param options - `strict` (default true): whether every weight must match.
+ * @example
+ * ```ts
+ * const genA2B = await loadLayersModelFromDir('./out/genA2B');
+ * ```
+ */
+export async function loadLayersModelFromDir(dir: string, options?: { strict?: boolean }): Promise<LayersModel> {
+  return loadLayersModel(fileSystemHandler(dir), options);
+}
+
