@@ -1,0 +1,30 @@
+import * as tfl from '@tensorflow/tfjs-layers';
+import { iln } from '../layers/layer-instance-norm';
+import { paddedConv } from './conv';
+
+/** Options of {@link upsampleBlock}. */
+export interface UpsampleBlockOptions {
+  /** Output channels. */
+  filters: number;
+  /** Layer name prefix. */
+  name: string;
+  /** Unbiased ILN variances (PyTorch reference). Default true. */
+  unbiased?: boolean;
+}
+
+/**
+ * The generator's up-sampling stage: nearest ×2 → Pad 1 → Conv 3×3 → ILN → ReLU.
+ *
+ * @param x - `[N, H, W, C]`.
+ * @returns `[N, 2H, 2W, filters]`.
+ * @example
+ * ```ts
+ * const y = upsampleBlock(x, { filters: 128, name: 'up_1' });
+ * ```
+ */
+export function upsampleBlock(x: tfl.SymbolicTensor, o: UpsampleBlockOptions): tfl.SymbolicTensor {
+  let y = tfl.layers.upSampling2d({ size: [2, 2], name: `${o.name}_upsample` }).apply(x) as tfl.SymbolicTensor;
+  y = paddedConv(y, { filters: o.filters, kernelSize: 3, padding: 1, name: o.name });
+  y = iln({ unbiased: o.unbiased ?? true, name: `${o.name}_norm` }).apply(y) as tfl.SymbolicTensor;
+  return tfl.layers.reLU({ name: `${o.name}_relu` }).apply(y) as tfl.SymbolicTensor;
+}

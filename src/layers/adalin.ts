@@ -1,0 +1,113 @@
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { UgatitConfigError } from '../errors';
+import { ClipConstraint } from './clip-constraint';
+import { instanceLayerMix } from './instance-layer-mix';
+import type { LayerArgs } from './tfjs-internals';
+
+/**
+ * Adaptive Layer-Instance Normalisation: γ·(ρ·x̂_IN + (1−ρ)·x̂_LN) + β with γ and β given
+ * per image (from the generator's MLP).
+ *
+ * @param x - `[N, H, W, C]`.
+ * @param rho - `[C]`.
+ * @param gamma - `[N, C]`.
+ * @param beta - `[N, C]`.
+ * @param eps - added to the variances. Default 1e-5.
+ * @param unbiased - unbiased variances, as the PyTorch reference. Default true.
+ * @returns `[N, H, W, C]`.
+ * @example
+ * ```ts
+ * const y = adaLinNormalize(x, tf.fill([64], 0.9), gamma, beta);
+ * ```
+ */
+export function adaLinNormalize(
+  x: tf.Tensor4D, rho: tf.Tensor1D, gamma: tf.Tensor2D, beta: tf.Tensor2D, eps = 1e-5, unbiased = true,
+): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [n, , , c] = x.shape;
+    const mixed = instanceLayerMix(x, rho, eps, unbiased);
+    return tf.add(tf.mul(mixed, tf.reshape(gamma, [n, 1, 1, c])), tf.reshape(beta, [n, 1, 1, c])) as tf.Tensor4D;
+  });
+}
+
+/** Arguments of {@link AdaLIN}. */
+export interface AdaLINArgs extends LayerArgs {
+  /** Initial ρ of every channel, in [0, 1]. Default 0.9 (the reference; the paper says 1). */
+  rhoInit?: number;
+  /** Added to the variances. Default 1e-5. */
+  epsilon?: number;
+  /** Unbiased (n − 1) variances as the PyTorch reference; false for weights trained by the TensorFlow reference. Default true. */
+  unbiased?: boolean;
+}
+
+/**
+ * AdaLIN as a layer: inputs `[x [N,H,W,C], gamma [N,C], beta [N,C]]`, one learned ρ per
+ * channel, constrained to [0, 1].
+ *
+ * @example
+ * ```ts
+ * const y = adaLIN({ name: 'dec_res_1_norm1' }).apply([x, gamma, beta]);
+ * ```
+ */
+export class AdaLIN extends tfl.layers.Layer {
+  /** @nocollapse */
+  static className = 'UgatitAdaLIN';
+  readonly rhoInit: number;
+  readonly epsilon: number;
+  readonly unbiased: boolean;
+  private rho?: tfl.LayerVariable;
+
+  constructor(args: AdaLINArgs = {}) {
+    super(args);
+    this.rhoInit = args.rhoInit ?? 0.9;
+    this.epsilon = args.epsilon ?? 1e-5;
+    this.unbiased = args.unbiased ?? true;
+    if (!(this.rhoInit >= 0 && this.rhoInit <= 1)) throw new UgatitConfigError(`AdaLIN: rhoInit must be in [0, 1], received ${args.rhoInit}`);
+    if (!(this.epsilon > 0)) throw new UgatitConfigError(`AdaLIN: epsilon must be positive, received ${args.epsilon}`);
+  }
+
+  override build(inputShape: tfl.Shape | tfl.Shape[]): void {
+    const [xShape, gammaShape, betaShape] = inputShape as tfl.Shape[];
+    if (!Array.isArray(xShape) || gammaShape === undefined || betaShape === undefined) {
+      throw new UgatitConfigError('AdaLIN: expects three inputs [x, gamma, beta]');
+    }
+    const channels = xShape[3];
+    if (channels == null) throw new UgatitConfigError(`AdaLIN: the channel axis of x must be known, received shape [${xShape}]`);
+    for (const [label, s] of [['gamma', gammaShape], ['beta', betaShape]] as const) {
+      if (s.length !== 2 || (s[1] != null && s[1] !== channels)) {
+        throw new UgatitConfigError(`AdaLIN: ${label} must have shape [N, ${channels}], received [${s}]`);
+      }
+    }
+    this.rho = this.addWeight('rho', [channels], 'float32', tfl.initializers.constant({ value: this.rhoInit }),
+      undefined, true, new ClipConstraint({ min: 0, max: 1 }));
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: tfl.Shape | tfl.Shape[]): tfl.Shape {
+    return (inputShape as tfl.Shape[])[0];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const [x, gamma, beta] = inputs as tf.Tensor[];
+    return adaLinNormalize(x as tf.Tensor4D, this.rho!.read() as tf.Tensor1D, gamma as tf.Tensor2D, beta as tf.Tensor2D,
+      this.epsilon, this.unbiased);
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), rhoInit: this.rhoInit, epsilon: this.epsilon, unbiased: this.unbiased };
+  }
+}
+tf.serialization.registerClass(AdaLIN);
+
+/**
+ * Creates an {@link AdaLIN} layer.
+ *
+ * @example
+ * ```ts
+ * const norm = adaLIN({ rhoInit: 0.9, unbiased: true });
+ * ```
+ */
+export function adaLIN(args: AdaLINArgs = {}): AdaLIN {
+  return new AdaLIN(args);
+}

@@ -1,0 +1,47 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { ConstraintBase } from './tfjs-internals';
+import { UgatitConfigError } from '../errors';
+
+/** Arguments of {@link ClipConstraint}. */
+export interface ClipConstraintArgs {
+  /** Lower bound. Default 0. */
+  min?: number;
+  /** Upper bound. Default 1. */
+  max?: number;
+}
+
+/**
+ * Clips a weight element-wise into [min, max]: the reference's `RhoClipper` for the ρ of
+ * AdaLIN and ILN. tfjs-layers applies constraints in neither `fit` nor
+ * `optimizer.minimize`, so the trainer calls {@link clipRhoWeights} after every step;
+ * the constraint documents the invariant and serialises with the layer.
+ *
+ * @example
+ * ```ts
+ * const clipped = new ClipConstraint({ min: 0, max: 1 }).apply(tf.tensor1d([-0.5, 0.3, 1.2])); // [0, 0.3, 1]
+ * ```
+ */
+export class ClipConstraint extends ConstraintBase {
+  /** @nocollapse */
+  static className = 'UgatitClip';
+  readonly min: number;
+  readonly max: number;
+
+  constructor(args: ClipConstraintArgs = {}) {
+    super();
+    this.min = args.min ?? 0;
+    this.max = args.max ?? 1;
+    if (!(this.min <= this.max)) {
+      throw new UgatitConfigError(`ClipConstraint: min must not exceed max, received min ${this.min} and max ${this.max}`);
+    }
+  }
+
+  apply(w: tf.Tensor): tf.Tensor {
+    return tf.clipByValue(w, this.min, this.max);
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { min: this.min, max: this.max };
+  }
+}
+tf.serialization.registerClass(ClipConstraint);

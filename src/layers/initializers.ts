@@ -1,0 +1,79 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { InitializerBase } from './tfjs-internals';
+import { UgatitConfigError } from '../errors';
+
+/** Arguments of {@link TorchUniform}. */
+export interface TorchUniformArgs {
+  /** Fan-in of the layer the weight belongs to (for a conv kernel: kh·kw·inChannels). */
+  fanIn: number;
+  /** Seed for reproducible draws; unseeded when omitted. */
+  seed?: number;
+}
+
+/**
+ * PyTorch's default initialisation of `nn.Conv2d` and `nn.Linear` weights and biases:
+ * U(−1/√fanIn, 1/√fanIn) (kaiming-uniform with a = √5). The reference hyper-parameters
+ * were tuned with it, so every layer of ours uses it by default.
+ *
+ * @example
+ * ```ts
+ * const init = new TorchUniform({ fanIn: 3 * 3 * 64 });
+ * ```
+ */
+export class TorchUniform extends InitializerBase {
+  /** @nocollapse */
+  static className = 'UgatitTorchUniform';
+  readonly fanIn: number;
+  readonly seed?: number;
+
+  constructor(args: TorchUniformArgs) {
+    super();
+    if (!(Number.isFinite(args.fanIn) && args.fanIn > 0)) {
+      throw new UgatitConfigError(`TorchUniform: fanIn must be a positive number, received ${args.fanIn}`);
+    }
+    this.fanIn = args.fanIn;
+    this.seed = args.seed;
+  }
+
+  apply(shape: number[], dtype?: tf.DataType): tf.Tensor {
+    const bound = 1 / Math.sqrt(this.fanIn);
+    return tf.randomUniform(shape, -bound, bound, dtype as 'float32', this.seed);
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return this.seed === undefined ? { fanIn: this.fanIn } : { fanIn: this.fanIn, seed: this.seed };
+  }
+}
+tf.serialization.registerClass(TorchUniform);
+
+/**
+ * A standard-normal draw scaled to unit L2 norm: how `torch.nn.utils.spectral_norm`
+ * initialises its power-iteration vectors `u` and `v`.
+ *
+ * @example
+ * ```ts
+ * const init = new UnitNormal();
+ * ```
+ */
+export class UnitNormal extends InitializerBase {
+  /** @nocollapse */
+  static className = 'UgatitUnitNormal';
+  readonly seed?: number;
+
+  constructor(args: { seed?: number } = {}) {
+    super();
+    this.seed = args.seed;
+  }
+
+  apply(shape: number[]): tf.Tensor {
+    return tf.tidy(() => {
+      const draw = tf.randomNormal(shape, 0, 1, 'float32', this.seed);
+      return tf.div(draw, tf.maximum(tf.norm(draw), 1e-12));
+    });
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return this.seed === undefined ? {} : { seed: this.seed };
+  }
+}
+tf.serialization.registerClass(UnitNormal);

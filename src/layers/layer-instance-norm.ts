@@ -1,0 +1,101 @@
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { UgatitConfigError } from '../errors';
+import { ClipConstraint } from './clip-constraint';
+import { instanceLayerMix } from './instance-layer-mix';
+import type { LayerArgs } from './tfjs-internals';
+
+/**
+ * Layer-Instance Normalisation with learned per-channel γ and β:
+ * γ·(ρ·x̂_IN + (1−ρ)·x̂_LN) + β.
+ *
+ * @param x - `[N, H, W, C]`.
+ * @param rho - `[C]`.
+ * @param gamma - `[C]`.
+ * @param beta - `[C]`.
+ * @param eps - added to the variances. Default 1e-5.
+ * @param unbiased - unbiased variances, as the PyTorch reference. Default true.
+ * @returns `[N, H, W, C]`.
+ * @example
+ * ```ts
+ * const y = layerInstanceNormalize(x, tf.zeros([16]), tf.ones([16]), tf.zeros([16]));
+ * ```
+ */
+export function layerInstanceNormalize(
+  x: tf.Tensor4D, rho: tf.Tensor1D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps = 1e-5, unbiased = true,
+): tf.Tensor4D {
+  return tf.tidy(() => tf.add(tf.mul(instanceLayerMix(x, rho, eps, unbiased), gamma), beta) as tf.Tensor4D);
+}
+
+/** Arguments of {@link ILN}. */
+export interface ILNArgs extends LayerArgs {
+  /** Initial ρ of every channel, in [0, 1]. Default 0 (the reference). */
+  rhoInit?: number;
+  /** Added to the variances. Default 1e-5. */
+  epsilon?: number;
+  /** Unbiased (n − 1) variances as the PyTorch reference; false for weights trained by the TensorFlow reference. Default true. */
+  unbiased?: boolean;
+}
+
+/**
+ * ILN, the generator's up-sampling normalisation: learned ρ (constrained to [0, 1]), γ
+ * (init 1) and β (init 0) per channel.
+ *
+ * @example
+ * ```ts
+ * const y = iln({ name: 'up_1_norm' }).apply(tf.input({ shape: [64, 64, 32] }));
+ * ```
+ */
+export class ILN extends tfl.layers.Layer {
+  /** @nocollapse */
+  static className = 'UgatitILN';
+  readonly rhoInit: number;
+  readonly epsilon: number;
+  readonly unbiased: boolean;
+  private rho?: tfl.LayerVariable;
+  private gamma?: tfl.LayerVariable;
+  private beta?: tfl.LayerVariable;
+
+  constructor(args: ILNArgs = {}) {
+    super(args);
+    this.rhoInit = args.rhoInit ?? 0;
+    this.epsilon = args.epsilon ?? 1e-5;
+    this.unbiased = args.unbiased ?? true;
+    if (!(this.rhoInit >= 0 && this.rhoInit <= 1)) throw new UgatitConfigError(`ILN: rhoInit must be in [0, 1], received ${args.rhoInit}`);
+    if (!(this.epsilon > 0)) throw new UgatitConfigError(`ILN: epsilon must be positive, received ${args.epsilon}`);
+  }
+
+  override build(inputShape: tfl.Shape | tfl.Shape[]): void {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tfl.Shape;
+    const channels = shape[3];
+    if (channels == null) throw new UgatitConfigError(`ILN: the channel axis must be known, received shape [${shape}]`);
+    this.rho = this.addWeight('rho', [channels], 'float32', tfl.initializers.constant({ value: this.rhoInit }),
+      undefined, true, new ClipConstraint({ min: 0, max: 1 }));
+    this.gamma = this.addWeight('gamma', [channels], 'float32', tfl.initializers.ones());
+    this.beta = this.addWeight('beta', [channels], 'float32', tfl.initializers.zeros());
+    this.built = true;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    return layerInstanceNormalize(x as tf.Tensor4D, this.rho!.read() as tf.Tensor1D, this.gamma!.read() as tf.Tensor1D,
+      this.beta!.read() as tf.Tensor1D, this.epsilon, this.unbiased);
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), rhoInit: this.rhoInit, epsilon: this.epsilon, unbiased: this.unbiased };
+  }
+}
+tf.serialization.registerClass(ILN);
+
+/**
+ * Creates an {@link ILN} layer.
+ *
+ * @example
+ * ```ts
+ * const norm = iln({ name: 'up_2_norm' });
+ * ```
+ */
+export function iln(args: ILNArgs = {}): ILN {
+  return new ILN(args);
+}

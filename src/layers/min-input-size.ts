@@ -1,0 +1,58 @@
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { UgatitConfigError } from '../errors';
+import type { LayerArgs } from './tfjs-internals';
+
+/** Arguments of {@link MinInputSize}. */
+export interface MinInputSizeArgs extends LayerArgs {
+  /** Smallest height and width accepted. */
+  minSize: number;
+}
+
+/**
+ * Passes an NHWC image through unchanged, or throws a {@link UgatitConfigError} naming the
+ * received size when it is smaller than a network can process (rather than failing deep
+ * inside a convolution).
+ *
+ * @example
+ * ```ts
+ * const checked = minInputSize({ minSize: 96 }).apply(x);
+ * ```
+ */
+export class MinInputSize extends tfl.layers.Layer {
+  /** @nocollapse */
+  static className = 'UgatitMinInputSize';
+  readonly minSize: number;
+
+  constructor(args: MinInputSizeArgs) {
+    super(args);
+    this.minSize = args.minSize;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    if (x.rank !== 4) throw new UgatitConfigError(`${this.name}: expected an NHWC image batch of rank 4, received shape [${x.shape}]`);
+    const [, h, w] = x.shape;
+    if (h < this.minSize || w < this.minSize) {
+      throw new UgatitConfigError(`${this.name}: input of ${h}×${w} px is smaller than the ${this.minSize}×${this.minSize} px this network needs`);
+    }
+    return tf.clone(x);
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), minSize: this.minSize };
+  }
+}
+tf.serialization.registerClass(MinInputSize);
+
+/**
+ * Creates a {@link MinInputSize} layer.
+ *
+ * @example
+ * ```ts
+ * const check = minInputSize({ minSize: 24, name: 'input_size' });
+ * ```
+ */
+export function minInputSize(args: MinInputSizeArgs): MinInputSize {
+  return new MinInputSize(args);
+}

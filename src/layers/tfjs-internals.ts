@@ -1,0 +1,21 @@
+import * as tfl from '@tensorflow/tfjs-layers';
+import type { Constraint } from '@tensorflow/tfjs-layers/dist/constraints';
+import type { Initializer } from '@tensorflow/tfjs-layers/dist/initializers';
+
+// tfjs-layers does not export its Constraint and Initializer base classes, and importing
+// them from its dist/ files would load a second copy of the library (a second registry).
+// Custom constraints must still be `instanceof Constraint` for addWeight to accept them, so
+// reach the real base classes through instances of built-in subclasses.
+
+/** tfjs-layers' `Constraint` base class. */
+export const ConstraintBase = Object.getPrototypeOf(tfl.constraints.nonNeg().constructor) as typeof Constraint;
+
+/** tfjs-layers' `Initializer` base class. */
+export const InitializerBase = Object.getPrototypeOf(tfl.initializers.zeros().constructor) as typeof Initializer;
+
+export type { Constraint, Initializer };
+export type { LayerArgs } from '@tensorflow/tfjs-layers/dist/engine/topology';
+export type { Kwargs } from '@tensorflow/tfjs-layers/dist/types';
+
+/** The function type `tf.customGrad` takes, for forward functions of plain tensors. */
+export type CustomGradFunc = Parameters<typeof import('@tensorflow/tfjs-core').customGrad>[0];

@@ -1,0 +1,92 @@
+import * as tfl from '@tensorflow/tfjs-layers';
+import { camAttentionLayer } from '../layers/cam-attention';
+import { reflectionPad2D } from '../layers/reflection-pad-2d';
+import { spectralNormConv2D } from '../layers/spectral-norm-conv-2d';
+import { minInputSize } from '../layers/min-input-size';
+import { requireInteger } from './validate';
+
+/** Configuration of {@link createDiscriminator}; the names follow the reference's `Discriminator`. */
+export interface DiscriminatorConfig {
+  /** Channels of the input image. Default 3. */
+  inputChannels?: number;
+  /** Width of the first convolution. Default 64. */
+  ndf?: number;
+  /** Depth: 7 for the global discriminator, 5 for the local one. Default 7. */
+  nLayers?: number;
+  /** Model name. Default `'discriminator'`. */
+  name?: string;
+}
+
+/** {@link DiscriminatorConfig} with every default filled in. */
+export type ResolvedDiscriminatorConfig = Required<DiscriminatorConfig>;
+
+/**
+ * Fills the defaults of a discriminator configuration and rejects values it cannot use.
+ *
+ * @example
+ * ```ts
+ * resolveDiscriminatorConfig({ nLayers: 5 }).ndf; // 64
+ * ```
+ */
+export function resolveDiscriminatorConfig(config: DiscriminatorConfig = {}): ResolvedDiscriminatorConfig {
+  const c: ResolvedDiscriminatorConfig = { inputChannels: 3, ndf: 64, nLayers: 7, name: 'discriminator', ...config };
+  requireInteger('createDiscriminator', 'inputChannels', c.inputChannels, 1);
+  requireInteger('createDiscriminator', 'ndf', c.ndf, 1);
+  requireInteger('createDiscriminator', 'nLayers', c.nLayers, 3);
+  return c;
+}
+
+/**
+ * The smallest square input a discriminator of this depth accepts: its stride-2
+ * convolutions halve the image n_layers − 2 times, and the two stride-1 4×4 convolutions at
+ * the end need at least 2 px (after padding by 1) to leave one output pixel.
+ *
+ * @example
+ * ```ts
+ * discriminatorMinInputSize(7); // 96
+ * discriminatorMinInputSize(5); // 24
+ * ```
+ */
+export function discriminatorMinInputSize(nLayers: number): number {
+  requireInteger('discriminatorMinInputSize', 'nLayers', nLayers, 3);
+  // A padded 4×4 stride-2 conv maps s px to floor(s/2); the two padded 4×4 stride-1 convs at
+  // the end each lose one pixel, so 3 px must survive the n_layers − 2 halvings.
+  return 3 * 2 ** (nLayers - 2);
+}
+
+/**
+ * Builds the U-GAT-IT discriminator (the reference's `Discriminator`: every conv reflect-padded
+ * and spectral-normalised, CAM attention with spectral-normalised logit weights).
+ *
+ * Input `[N, S, S, inputChannels]` with S ≥ {@link discriminatorMinInputSize}; outputs
+ * `[logit [N, h, w, 1], camLogit [N, 2], heatmap [N, h + 1, w + 1, 1]]`. Call it with
+ * `{ training: true }` to advance the spectral-norm state as PyTorch's `train()` mode does.
+ *
+ * @example
+ * ```ts
+ * const disGA = createDiscriminator({ ndf: 64, nLayers: 7 });
+ * const [logit, camLogit, heatmap] = disGA.apply(x, { training: true }) as tf.Tensor[];
+ * ```
+ */
+export function createDiscriminator(config: DiscriminatorConfig = {}): tfl.LayersModel {
+  const c = resolveDiscriminatorConfig(config);
+  const input = tfl.input({ shape: [null, null, c.inputChannels], name: 'image' });
+  const lrelu = (x: tfl.SymbolicTensor, name: string) => tfl.layers.leakyReLU({ alpha: 0.2, name }).apply(x) as tfl.SymbolicTensor;
+  const snConv = (x: tfl.SymbolicTensor, filters: number, strides: number, name: string, useBias = true) => {
+    const padded = reflectionPad2D({ padding: 1, name: `${name}_pad` }).apply(x) as tfl.SymbolicTensor;
+    return spectralNormConv2D({ filters, kernelSize: 4, strides, useBias, name }).apply(padded) as tfl.SymbolicTensor;
+  };
+  const checked = minInputSize({ minSize: discriminatorMinInputSize(c.nLayers), name: 'input_size' }).apply(input) as tfl.SymbolicTensor;
+  let x = lrelu(snConv(checked, c.ndf, 2, 'conv_1'), 'conv_1_lrelu');
+  let channels = c.ndf;
+  for (let i = 2; i <= c.nLayers - 2; i++) {
+    channels *= 2;
+    x = lrelu(snConv(x, channels, 2, `conv_${i}`), `conv_${i}_lrelu`);
+  }
+  channels *= 2;
+  x = lrelu(snConv(x, channels, 1, `conv_${c.nLayers - 1}`), `conv_${c.nLayers - 1}_lrelu`);
+  const [features, camLogit, heatmap] = camAttentionLayer({ activation: 'leakyRelu', spectralNorm: true, name: 'cam' })
+    .apply(x) as tfl.SymbolicTensor[];
+  const logit = snConv(features, 1, 1, 'head', false);
+  return tfl.model({ inputs: input, outputs: [logit, camLogit, heatmap], name: c.name });
+}
