@@ -1,0 +1,15 @@
+export {
+  IMAGE_MAX_PIXELS,
+  decodeImage,
+  encodePng,
+  readImageHeader,
+  sniffImageFormat,
+} from './image-codec';
+export type { DecodedImage, RawImage, ImageFormat, ImageHeader, DecodeImageOptions } from './image-codec';
+export { imageToPixels, normalizePixels, imageToTensor, tensorToImage, resizeBilinear } from './tensor-image';
+export { Rng } from './rng';
+export { trainTransform, testTransform } from './augment';
+export type { TrainTransformOptions } from './augment';
+export { ImageFolderDataset, listImages, openUnpairedFolders, REFERENCE_IMAGE_EXTENSIONS } from './image-folder';
+export type { BadImageFile, ImageFolderOptions, ImageFolderState } from './image-folder';
+export { JET_LUT, jetColormap, heatmapToImage, overlayHeatmap, sampleGrid } from './heatmap';
