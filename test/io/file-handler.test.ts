@@ -1,0 +1,123 @@
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UgatitFormatError } from '../../src/errors';
+import { fileSystemHandler, loadLayersModelFromDir, modelArtifactsFromFiles, saveLayersModelToDir } from '../../src/io/file-handler';
+import { useBackend } from '../helpers/backends';
+
+let root = '';
+beforeAll(async () => {
+  await useBackend('cpu');
+  root = await mkdtemp(join(tmpdir(), 'ugatit-io-'));
+});
+afterAll(async () => { await rm(root, { recursive: true, force: true }); });
+
+function tinyModel(): tfl.LayersModel {
+  const input = tfl.input({ shape: [3] });
+  const hidden = tfl.layers.dense({ units: 4, activation: 'relu', name: 'hidden' }).apply(input) as tfl.SymbolicTensor;
+  const output = tfl.layers.dense({ units: 2, name: 'out' }).apply(hidden) as tfl.SymbolicTensor;
+  return tfl.model({ inputs: input, outputs: output, name: 'tiny' });
+}
+
+const enc = (v: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(v));
+
+describe('fileSystemHandler', () => {
+  it('saves model.json + weights.bin in the tfjs layers format and loads an identical model', async () => {
+    const before = tf.memory().numTensors;
+    const model = tinyModel();
+    const dir = join(root, 'tiny', 'nested');
+    const result = await saveLayersModelToDir(model, dir);
+    expect(result.modelArtifactsInfo.weightDataBytes).toBe((3 * 4 + 4 + 4 * 2 + 2) * 4);
+    expect((await readdir(dir)).sort()).toEqual(['model.json', 'weights.bin']);
+    const json = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8'));
+    expect(json.format).toBe('layers-model');
+    expect(json.convertedBy).toBe(null);
+    expect(json.generatedBy).toMatch(/TensorFlow\.js/);
+    expect(json.weightsManifest).toHaveLength(1);
+    expect(json.weightsManifest[0].paths).toEqual(['weights.bin']);
+    expect(json.weightsManifest[0].weights.map((w: { name: string }) => w.name)).toEqual(['hidden/kernel', 'hidden/bias', 'out/kernel', 'out/bias']);
+    expect(json.modelTopology.class_name).toBe('Model');
+
+    const again = await loadLayersModelFromDir(dir);
+    const x = tf.tensor([[1, -2, 3], [0.5, 0.25, -1]]);
+    const [a, b] = [model.predict(x) as tf.Tensor, again.predict(x) as tf.Tensor];
+    expect(Array.from(b.dataSync())).toEqual(Array.from(a.dataSync()));
+    tf.dispose([x, a, b]);
+    model.dispose();
+    again.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('writes userDefinedMetadata and leaves no temporary files', async () => {
+    const dir = join(root, 'meta');
+    const handler = fileSystemHandler(dir);
+    const artifacts: tf.io.ModelArtifacts = {
+      modelTopology: { hello: 'world' },
+      weightSpecs: [{ name: 'w', shape: [2], dtype: 'float32' }],
+      weightData: new Float32Array([1, 2]).buffer,
+      userDefinedMetadata: { epoch: 3 } as unknown as { [k: string]: {} },
+    };
+    await handler.save!(artifacts);
+    expect((await readdir(dir)).sort()).toEqual(['model.json', 'weights.bin']);
+    const back = await handler.load!();
+    expect(back.userDefinedMetadata).toEqual({ epoch: 3 });
+    expect(back.modelTopology).toEqual({ hello: 'world' });
+    expect(Array.from(new Float32Array(back.weightData as ArrayBuffer))).toEqual([1, 2]);
+    // A manifest that disagrees with its own weights is refused before anything is written.
+    await expect(handler.save!({ ...artifacts, weightData: new ArrayBuffer(4) })).rejects.toThrow(/4 bytes, but the manifest's 1 weights need 8/);
+    expect((await readdir(dir)).sort()).toEqual(['model.json', 'weights.bin']);
+  });
+
+  it('refuses a truncated weights.bin or a missing one on load', async () => {
+    const dir = join(root, 'broken');
+    await saveLayersModelToDir(tinyModel(), dir);
+    const weights = await readFile(join(dir, 'weights.bin'));
+    await writeFile(join(dir, 'weights.bin'), weights.subarray(0, weights.length - 4));
+    await expect(loadLayersModelFromDir(dir)).rejects.toThrow(/weights\.bin: 100 bytes, but the manifest's 4 weights need 104/);
+    await rm(join(dir, 'weights.bin'));
+    await expect(loadLayersModelFromDir(dir)).rejects.toThrow(UgatitFormatError);
+    await expect(loadLayersModelFromDir(dir)).rejects.toThrow(/weight file "weights\.bin" is missing/);
+  });
+});
+
+describe('modelArtifactsFromFiles', () => {
+  const good = { modelTopology: {}, weightsManifest: [{ paths: ['weights.bin'], weights: [{ name: 'w', shape: [2], dtype: 'float32' }] }] };
+  const files = { 'weights.bin': new Uint8Array(8) };
+  const refuses = (json: unknown, pattern: RegExp, f: Record<string, Uint8Array> = files): void => {
+    const call = (): unknown => modelArtifactsFromFiles(json instanceof Uint8Array ? json : enc(json), f);
+    expect(call).toThrow(UgatitFormatError);
+    expect(call).toThrow(pattern);
+  };
+  const withWeight = (w: Record<string, unknown>): unknown => ({ ...good, weightsManifest: [{ paths: ['weights.bin'], weights: [{ name: 'w', shape: [2], dtype: 'float32', ...w }] }] });
+
+  it('accepts a consistent manifest, including several shards', () => {
+    const a = modelArtifactsFromFiles(enc(good), files);
+    expect(a.weightSpecs).toEqual([{ name: 'w', shape: [2], dtype: 'float32' }]);
+    const sharded = { modelTopology: {}, weightsManifest: [{ paths: ['g1-shard1', 'g1-shard2'], weights: [{ name: 'w', shape: [3], dtype: 'int32' }, { name: 'b', shape: [4], dtype: 'bool' }] }] };
+    const b = modelArtifactsFromFiles(enc(sharded), { 'g1-shard1': new Uint8Array(10), 'g1-shard2': new Uint8Array(6) });
+    expect((b.weightData as ArrayBuffer).byteLength).toBe(16);
+  });
+
+  it('refuses inconsistent or hostile manifests', () => {
+    refuses(new TextEncoder().encode('{"modelTopology":'), /model\.json: not valid UTF-8 JSON/);
+    refuses([], /not a JSON object/);
+    refuses({ weightsManifest: [] }, /modelTopology is missing/);
+    refuses({ modelTopology: {} }, /weightsManifest is missing/);
+    refuses({ ...good, format: 5 }, /format is not a string/);
+    refuses({ ...good, weightsManifest: [{ paths: ['../../etc/passwd'], weights: [] }] }, /is not a plain file name/);
+    refuses({ ...good, weightsManifest: [{ paths: ['/abs'], weights: [] }] }, /is not a plain file name/);
+    refuses({ ...good, weightsManifest: [{ paths: ['weights.bin', 'weights.bin'], weights: [] }] }, /listed twice/);
+    refuses({ ...good, weightsManifest: [{ paths: ['other.bin'], weights: [] }] }, /weight file "other\.bin" is missing/);
+    refuses({ ...good, weightsManifest: [{ paths: ['__proto__'], weights: [] }] }, /weight file "__proto__" is missing/);
+    refuses(withWeight({ dtype: 'string' }), /dtype "string" is not float32, int32 or bool/);
+    refuses(withWeight({ shape: [2.5] }), /invalid shape/);
+    refuses(withWeight({ shape: [2 ** 20, 2 ** 20] }), /more than 536870912 elements/);
+    refuses(withWeight({ shape: [3] }), /weights\.bin: 8 bytes, but the manifest's 1 weights need 12/);
+    refuses(withWeight({ quantization: { dtype: 'uint8' } }), /quantized weights are not supported/);
+    refuses(withWeight({ name: '' }), /name is not a non-empty string/);
+    refuses({ ...good, weightsManifest: [{ paths: ['weights.bin'], weights: [{ name: 'w', shape: [1], dtype: 'float32' }, { name: 'w', shape: [1], dtype: 'float32' }] }] }, /weight "w" is listed twice/);
+  });
+});
