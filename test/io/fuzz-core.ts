@@ -1,0 +1,200 @@
+// Seeded mutation fuzzing of every reader in src/io, shared by test/io/fuzz.test.ts (CI-sized)
+// and scripts/fuzz-long.ts (long runs). A case passes when the reader either returns (its
+// tensors are then disposed) or throws a UgatitFormatError, within the time bound.
+import * as tf from '@tensorflow/tfjs-core';
+import { UgatitFormatError } from '../../src/errors';
+import { modelArtifactsFromFiles } from '../../src/io/file-handler';
+import { readSafetensors, writeSafetensors } from '../../src/io/safetensors';
+import { readTorchCheckpoint } from '../../src/io/torch-checkpoint';
+import { buildLegacyCheckpoint, buildZipCheckpoint, smallCheckpointSpec, smallLegacyCheckpoint, smallZipCheckpoint, stateDictPickle, storageBytes } from './builders';
+
+/** A deterministic generator of uint32 (mulberry32). */
+export type Rng = () => number;
+
+export function mulberry32(seed: number): Rng {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (t ^ (t >>> 14)) >>> 0;
+  };
+}
+
+const below = (rng: Rng, n: number): number => (n <= 0 ? 0 : rng() % n);
+
+const INTERESTING = [0, 1, 2, 7, 8, 0x7f, 0x80, 0xff, 0x100, 0xffff, 0x10000, 0x7fffffff, 0x80000000, 0xffffffff];
+// Pickle opcode bytes, so that insertions exercise the VM rather than its unknown-opcode path.
+const OPCODES = [...'(.012FIJKLMNPQRTUXabcd}eghjl]pqrst)uGBC'].map((c) => c.charCodeAt(0))
+  .concat([0x80, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8a, 0x8b, 0x8c, 0x8d, 0x8e, 0x8f, 0x90, 0x91, 0x93, 0x94, 0x95, 0x96, 0x81, 0x69]);
+
+function writeLE(out: Uint8Array, at: number, value: bigint, width: number): void {
+  for (let i = 0; i < width && at + i < out.length; i++) out[at + i] = Number((value >> BigInt(8 * i)) & 0xffn);
+}
+
+/**
+ * 1–4 random mutations of `input`: bit flips, byte sets, truncations, splices from `donor`,
+ * deletions, duplications, opcode insertions, and edits of 1/2/4/8-byte little-endian fields
+ * to boundary values (biased towards `hot` offsets: known length fields).
+ */
+export function mutate(rng: Rng, input: Uint8Array, donor: Uint8Array = input, hot: number[] = []): Uint8Array {
+  let out = input.slice();
+  const count = 1 + below(rng, 4);
+  for (let m = 0; m < count; m++) {
+    const n = out.length;
+    switch (below(rng, 9)) {
+      case 0: if (n) out[below(rng, n)] ^= 1 << below(rng, 8); break;
+      case 1: if (n) out[below(rng, n)] = below(rng, 256); break;
+      case 2: out = out.slice(0, below(rng, n + 1)); break;
+      case 3: { // splice a chunk of the donor over or into the input
+        const len = 1 + below(rng, 64);
+        const from = below(rng, Math.max(1, donor.length - len));
+        const chunk = donor.subarray(from, from + len);
+        const at = below(rng, n + 1);
+        out = below(rng, 2) ? concat(out.subarray(0, at), chunk, out.subarray(at)) : concat(out.subarray(0, at), chunk, out.subarray(Math.min(n, at + chunk.length)));
+        break;
+      }
+      case 4: { const at = below(rng, n + 1); out = concat(out.subarray(0, at), out.subarray(Math.min(n, at + 1 + below(rng, 32)))); break; }
+      case 5: { const at = below(rng, n + 1); const len = 1 + below(rng, 32); out = concat(out.subarray(0, at + len), out.subarray(at)); break; }
+      case 6: { const at = below(rng, n + 1); out = concat(out.subarray(0, at), Uint8Array.of(OPCODES[below(rng, OPCODES.length)]), out.subarray(at)); break; }
+      default: { // length-field edit
+        if (!n) break;
+        const at = hot.length && below(rng, 2) ? hot[below(rng, hot.length)] : below(rng, n);
+        const width = [1, 2, 4, 8][below(rng, 4)];
+        const base = BigInt(INTERESTING[below(rng, INTERESTING.length)]);
+        const value = [base, base + 1n, base - 1n, BigInt(n), BigInt(n - at), 2n ** 40n, BigInt(rng())][below(rng, 7)];
+        if (at < n) writeLE(out, at, value, width);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+function concat(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+  let at = 0;
+  for (const p of parts) { out.set(p, at); at += p.length; }
+  return out;
+}
+
+function disposeAll(v: unknown, seen = new Set<unknown>()): void {
+  if (v === null || typeof v !== 'object' || seen.has(v)) return;
+  seen.add(v);
+  if (v instanceof tf.Tensor) v.dispose();
+  else if (v instanceof Map) for (const [k, x] of v) { disposeAll(k, seen); disposeAll(x, seen); }
+  else if (Array.isArray(v) || v instanceof Set) for (const x of v) disposeAll(x, seen);
+  else for (const x of Object.values(v)) disposeAll(x, seen);
+}
+
+/** One fuzzed input and how to run the reader on it. */
+export interface FuzzCase { input: Uint8Array; run: () => unknown }
+/** A reader under fuzz: makes a mutated case from the rng. */
+export interface FuzzTarget { name: string; makeCase: (rng: Rng) => FuzzCase }
+
+/** The four formats: safetensors, zip `.pt`, legacy `.pt`, and `model.json` + `weights.bin`. */
+export function fuzzTargets(): FuzzTarget[] {
+  const st = [
+    writeSafetensors({ a: tf.tensor([1, 2, 3, 4], [2, 2]), b: tf.tensor([5, -6], [2], 'int32'), c: tf.scalar(0.5) }, { format: 'pt' }),
+    writeSafetensors({ 'é.weight': tf.tensor([[1], [2]]), empty: tf.zeros([0]) }),
+  ];
+  tf.disposeVariables();
+  const stHot = [0, 1, 2, 3, 4, 5, 6, 7];
+
+  const { tensors, storages } = smallCheckpointSpec();
+  const pickleZip = stateDictPickle(tensors, false, 'net');
+  const storageData = storages.map(([k, t, v]) => [k, storageBytes(t, v)] as [string, Uint8Array]);
+  const zipSeed = smallZipCheckpoint('net');
+  const legacySeed = smallLegacyCheckpoint('net');
+  const legacyPlain = smallLegacyCheckpoint();
+  const legacyTail = legacySeed.length - storageData.reduce((a, [, d]) => a + 8 + d.length, 0);
+  const legacyHot: number[] = [];
+  for (let at = legacyTail, i = 0; i < storageData.length; i++) { legacyHot.push(at); at += 8 + storageData[i][1].length; }
+
+  const weights = new Uint8Array(new Float32Array([1, 2, 3, 4, 5, 6]).buffer);
+  const modelJson = new TextEncoder().encode(JSON.stringify({
+    modelTopology: { class_name: 'Model', config: {} }, format: 'layers-model', generatedBy: 'fuzz', convertedBy: null,
+    weightsManifest: [{ paths: ['weights.bin'], weights: [{ name: 'd/kernel', shape: [2, 2], dtype: 'float32' }, { name: 'd/bias', shape: [2], dtype: 'float32' }] }],
+  }));
+
+  return [
+    {
+      name: 'safetensors',
+      makeCase: (rng) => {
+        const seed = st[below(rng, st.length)];
+        const input = mutate(rng, seed, st[below(rng, st.length)], stHot);
+        return { input, run: () => disposeAll(readSafetensors(input)) };
+      },
+    },
+    {
+      name: 'zip .pt',
+      makeCase: (rng) => {
+        // Half raw byte mutations (mostly caught by the zip layer and its CRCs), half mutations
+        // of the pickle or a storage repacked into a valid zip, to reach the pickle VM and the
+        // tensor checks.
+        let input: Uint8Array;
+        const mode = below(rng, 4);
+        if (mode < 2) input = mutate(rng, zipSeed);
+        else if (mode === 2) input = buildZipCheckpoint(mutate(rng, pickleZip), storageData);
+        else {
+          const i = below(rng, storageData.length);
+          input = buildZipCheckpoint(pickleZip, storageData.map(([k, d], j) => [k, j === i ? mutate(rng, d) : d]));
+        }
+        return { input, run: () => disposeAll(readTorchCheckpoint(input)) };
+      },
+    },
+    {
+      name: 'legacy .pt',
+      makeCase: (rng) => {
+        const seed = below(rng, 2) ? legacySeed : legacyPlain;
+        const input = below(rng, 5) ? mutate(rng, seed, legacySeed, seed === legacySeed ? legacyHot : [])
+          : buildLegacyCheckpoint(mutate(rng, stateDictPickle(tensors, true)), storages.map(([k, t, v]) => [k, v.length, storageBytes(t, v)]));
+        return { input, run: () => disposeAll(readTorchCheckpoint(input)) };
+      },
+    },
+    {
+      name: 'model.json + weights.bin',
+      makeCase: (rng) => {
+        const json = below(rng, 4) ? mutate(rng, modelJson) : modelJson;
+        const w = below(rng, 3) ? weights : mutate(rng, weights);
+        return { input: json, run: () => modelArtifactsFromFiles(json, { 'weights.bin': w }) };
+      },
+    },
+  ];
+}
+
+/** Outcome of {@link runFuzz}. */
+export interface FuzzReport {
+  target: string;
+  cases: number;
+  accepted: number;
+  refused: number;
+  failures: string[];
+  slowestMs: number;
+  totalMs: number;
+}
+
+/** Runs `cases` mutated inputs through `target`, seeded by `seed`. */
+export function runFuzz(target: FuzzTarget, cases: number, seed: number, maxCaseMs: number): FuzzReport {
+  const rng = mulberry32(seed);
+  const report: FuzzReport = { target: target.name, cases, accepted: 0, refused: 0, failures: [], slowestMs: 0, totalMs: 0 };
+  const start = performance.now();
+  for (let i = 0; i < cases; i++) {
+    const c = target.makeCase(rng);
+    const t0 = performance.now();
+    try {
+      c.run();
+      report.accepted++;
+    } catch (e) {
+      if (e instanceof UgatitFormatError) report.refused++;
+      else if (report.failures.length < 5) report.failures.push(`case ${i} (seed ${seed}): ${String((e as Error)?.stack ?? e)}\ninput (base64): ${Buffer.from(c.input).toString('base64')}`);
+      else report.failures.push(`case ${i}: ${(e as Error)?.message}`);
+    }
+    const ms = performance.now() - t0;
+    report.slowestMs = Math.max(report.slowestMs, ms);
+    if (ms > maxCaseMs) report.failures.push(`case ${i} (seed ${seed}) took ${ms.toFixed(1)} ms > ${maxCaseMs} ms; input (base64): ${Buffer.from(c.input).toString('base64')}`);
+  }
+  report.totalMs = performance.now() - start;
+  return report;
+}
