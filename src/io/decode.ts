@@ -1,14 +1,35 @@
 import { UgatitFormatError } from '../errors';
 
-/** Element types stored in files, with safetensors' names. */
+/**
+ * Element types stored in files, with safetensors' names.
+ *
+ * @example
+ * ```ts
+ * const t: ElementType = 'BF16';
+ * ```
+ */
 export type ElementType = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
 
-/** Bytes per element of each {@link ElementType}. */
+/**
+ * Bytes per element of each {@link ElementType}.
+ *
+ * @example
+ * ```ts
+ * ELEMENT_BYTES.F16; // 2
+ * ```
+ */
 export const ELEMENT_BYTES: Readonly<Record<ElementType, number>> = Object.freeze({
   F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1,
 });
 
-/** True when values of this type become `float32` tensors (the others become `int32`). */
+/**
+ * True when values of this type become `float32` tensors (the others become `int32`).
+ *
+ * @example
+ * ```ts
+ * isFloatType('I64'); // false: int64 becomes int32
+ * ```
+ */
 export function isFloatType(t: ElementType): boolean {
   return t === 'F64' || t === 'F32' || t === 'F16' || t === 'BF16';
 }
@@ -32,6 +53,11 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
  *
  * @param part - names the tensor in error messages, e.g. `'safetensors tensor "w"'`.
  * @internal
+ *
+ * @example
+ * ```ts
+ * decodeStrided('F32', bytes, 0, [3, 2], [1, 3], 'tensor "w"'); // a transposed view
+ * ```
  */
 export function decodeStrided(
   type: ElementType, bytes: Uint8Array, offset: number, shape: readonly number[], stride: readonly number[], part: string,

@@ -3,16 +3,51 @@ import { loadLayersModel } from '@tensorflow/tfjs-layers';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { UgatitFormatError } from '../errors';
 
-/** Largest `model.json` accepted (64 MiB), checked before it is read. */
+/**
+ * Largest `model.json` accepted (64 MiB), checked before it is read.
+ *
+ * @example
+ * ```ts
+ * if (size > MODEL_JSON_MAX_BYTES) throw new Error('model.json too large');
+ * ```
+ */
 export const MODEL_JSON_MAX_BYTES = 64 * 1024 * 1024;
-/** Most elements one weight of a `model.json` manifest may have (2²⁹). */
+/**
+ * Most elements one weight of a `model.json` manifest may have (2²⁹).
+ *
+ * @example
+ * ```ts
+ * console.log(`weights up to ${MODEL_WEIGHT_MAX_ELEMENTS} elements`);
+ * ```
+ */
 export const MODEL_WEIGHT_MAX_ELEMENTS = 2 ** 29;
-/** Most weights a `model.json` manifest may list. */
+/**
+ * Most weights a `model.json` manifest may list.
+ *
+ * @example
+ * ```ts
+ * console.log(`at most ${MODEL_MAX_WEIGHTS} weights per model.json`);
+ * ```
+ */
 export const MODEL_MAX_WEIGHTS = 100_000;
 
-/** Name of the topology + manifest file written by {@link fileSystemHandler}. */
+/**
+ * Name of the topology + manifest file written by {@link fileSystemHandler}.
+ *
+ * @example
+ * ```ts
+ * await fs.readFile(`${dir}/${MODEL_JSON_FILE}`);
+ * ```
+ */
 export const MODEL_JSON_FILE = 'model.json';
-/** Name of the weight file written by {@link fileSystemHandler}. */
+/**
+ * Name of the weight file written by {@link fileSystemHandler}.
+ *
+ * @example
+ * ```ts
+ * await fs.stat(`${dir}/${WEIGHTS_BIN_FILE}`);
+ * ```
+ */
 export const WEIGHTS_BIN_FILE = 'weights.bin';
 
 const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1 };

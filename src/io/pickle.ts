@@ -8,22 +8,78 @@ import { UgatitFormatError } from '../errors';
  * global refuses the whole file. The threat model and limits are in `docs/security.md`.
  */
 
-/** Most opcodes one pickle may execute. (Each opcode reads at least one byte, so a pickle can't exceed its length either.) */
+/**
+ * Most opcodes one pickle may execute. (Each opcode reads at least one byte, so a pickle can't exceed its length either.)
+ *
+ * @example
+ * ```ts
+ * unpickle(bytes, { maxOps: PICKLE_MAX_OPS / 10 });
+ * ```
+ */
 export const PICKLE_MAX_OPS = 100_000_000;
-/** Most items the pickle stack (including items set aside by `MARK`) may hold at once. */
+/**
+ * Most items the pickle stack (including items set aside by `MARK`) may hold at once.
+ *
+ * @example
+ * ```ts
+ * unpickle(bytes, { maxStack: PICKLE_MAX_STACK / 10 });
+ * ```
+ */
 export const PICKLE_MAX_STACK = 1_000_000;
-/** Most `MARK`s that may be open at once. */
+/**
+ * Most `MARK`s that may be open at once.
+ *
+ * @example
+ * ```ts
+ * unpickle(bytes, { maxMarks: 100 }); // default PICKLE_MAX_MARKS
+ * ```
+ */
 export const PICKLE_MAX_MARKS = 10_000;
-/** Most memo entries one pickle may create. */
+/**
+ * Most memo entries one pickle may create.
+ *
+ * @example
+ * ```ts
+ * unpickle(bytes, { maxMemo: PICKLE_MAX_MEMO / 10 });
+ * ```
+ */
 export const PICKLE_MAX_MEMO = 1_000_000;
-/** Deepest nesting of containers in an unpickled value. */
+/**
+ * Deepest nesting of containers in an unpickled value.
+ *
+ * @example
+ * ```ts
+ * unpickle(bytes, { maxDepth: 64 }); // default PICKLE_MAX_DEPTH
+ * ```
+ */
 export const PICKLE_MAX_DEPTH = 1_000;
-/** Longest arbitrary-precision integer (`LONG1`/`LONG4`/`LONG`), in bytes (digits for `LONG`). */
+/**
+ * Longest arbitrary-precision integer (`LONG1`/`LONG4`/`LONG`), in bytes (digits for `LONG`).
+ *
+ * @example
+ * ```ts
+ * console.log(`integers up to ${PICKLE_MAX_LONG_BYTES * 8} bits`);
+ * ```
+ */
 export const PICKLE_MAX_LONG_BYTES = 1_024;
-/** Longest line a text opcode (`INT`, `LONG`, `FLOAT`, `GET`, `PUT`, `GLOBAL`, `PERSID`) may read. */
+/**
+ * Longest line a text opcode (`INT`, `LONG`, `FLOAT`, `GET`, `PUT`, `GLOBAL`, `PERSID`) may read.
+ *
+ * @example
+ * ```ts
+ * console.log(`text arguments up to ${PICKLE_MAX_LINE} bytes`);
+ * ```
+ */
 export const PICKLE_MAX_LINE = 1_024;
 
-/** Limits a pickle is read under; each defaults to the `PICKLE_MAX_*` constant of the same name. */
+/**
+ * Limits a pickle is read under; each defaults to the `PICKLE_MAX_*` constant of the same name.
+ *
+ * @example
+ * ```ts
+ * const limits: PickleLimits = { maxMemo: 10_000, maxDepth: 32 };
+ * ```
+ */
 export interface PickleLimits {
   /** Default {@link PICKLE_MAX_OPS}. */
   maxOps?: number;
@@ -37,7 +93,14 @@ export interface PickleLimits {
   maxDepth?: number;
 }
 
-/** Options of {@link unpickle}. */
+/**
+ * Options of {@link unpickle}.
+ *
+ * @example
+ * ```ts
+ * unpickle(bytes, { name: 'data.pkl', persistentLoad: (pid) => storages.get(pid) });
+ * ```
+ */
 export interface PickleOptions extends PickleLimits {
   /**
    * Called for each persistent id (`PERSID`/`BINPERSID`) with the id as read (a tuple is a
@@ -51,10 +114,24 @@ export interface PickleOptions extends PickleLimits {
   name?: string;
 }
 
-/** Element types of PyTorch storages, named as in `torch.<Name>Storage`. */
+/**
+ * Element types of PyTorch storages, named as in `torch.<Name>Storage`.
+ *
+ * @example
+ * ```ts
+ * const d: TorchStorageDtype = 'float32';
+ * ```
+ */
 export type TorchStorageDtype = 'float64' | 'float32' | 'float16' | 'bfloat16' | 'int64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'bool';
 
-/** The value of a `torch.<Name>Storage` global: which element type a storage holds. */
+/**
+ * The value of a `torch.<Name>Storage` global: which element type a storage holds.
+ *
+ * @example
+ * ```ts
+ * (unpickle(bytes) as TorchStorageType).itemSize; // 4 for torch.FloatStorage
+ * ```
+ */
 export class TorchStorageType {
   /**
    * @param name - the class name, e.g. `'FloatStorage'`.
@@ -69,6 +146,12 @@ export class TorchStorageType {
  * into a storage, not yet read. `storage` is whatever the persistent-load callback returned.
  * `shape` and `stride` have equal lengths; offset, sizes and strides are counted in elements
  * and are non-negative safe integers (checked against the storage by the checkpoint reader).
+ *
+ * @example
+ * ```ts
+ * const ref = unpickle(bytes, { persistentLoad }) as TorchTensorRef;
+ * console.log(ref.shape, ref.stride, ref.offset);
+ * ```
  */
 export class TorchTensorRef {
   constructor(
@@ -79,7 +162,14 @@ export class TorchTensorRef {
   ) {}
 }
 
-/** A global that the pickle named and the allowlist accepted (a class or function, by name). */
+/**
+ * A global that the pickle named and the allowlist accepted (a class or function, by name).
+ *
+ * @example
+ * ```ts
+ * if (value instanceof PickleGlobal) console.log(`${value.module}.${value.name}`);
+ * ```
+ */
 export class PickleGlobal {
   constructor(
     /** e.g. `'collections'` */
@@ -235,7 +325,14 @@ function decodeLong(bytes: Uint8Array): number | bigint {
   return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
 }
 
-/** The result of {@link unpickleAt}: the value and the offset just after its `STOP`. */
+/**
+ * The result of {@link unpickleAt}: the value and the offset just after its `STOP`.
+ *
+ * @example
+ * ```ts
+ * const { value, end } = unpickleAt(bytes); const next = unpickleAt(bytes, { offset: end });
+ * ```
+ */
 export interface UnpickleResult {
   value: unknown;
   end: number;

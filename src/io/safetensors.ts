@@ -2,13 +2,35 @@ import * as tf from '@tensorflow/tfjs-core';
 import { UgatitFormatError } from '../errors';
 import { decodeStrided, ELEMENT_BYTES, ElementType } from './decode';
 
-/** Largest JSON header accepted, as the reference safetensors implementation does. */
+/**
+ * Largest JSON header accepted, as the reference safetensors implementation does.
+ *
+ * @example
+ * ```ts
+ * if (headerLength > SAFETENSORS_MAX_HEADER_BYTES) console.warn('refused');
+ * ```
+ */
 export const SAFETENSORS_MAX_HEADER_BYTES = 100 * 1024 * 1024;
 
-/** Most elements one safetensors tensor may have (2²⁹: 2 GiB as float32), checked before allocating. */
+/**
+ * Most elements one safetensors tensor may have (2²⁹: 2 GiB as float32), checked before allocating.
+ *
+ * @example
+ * ```ts
+ * console.log(`tensors up to ${SAFETENSORS_MAX_TENSOR_ELEMENTS} elements`);
+ * ```
+ */
 export const SAFETENSORS_MAX_TENSOR_ELEMENTS = 2 ** 29;
 
-/** A map from tensor name to tensor, as stored in a safetensors file or a PyTorch state_dict. */
+/**
+ * A map from tensor name to tensor, as stored in a safetensors file or a PyTorch state_dict.
+ *
+ * @example
+ * ```ts
+ * const weights: NamedTensors = readSafetensors(bytes);
+ * tf.dispose(Object.values(weights));
+ * ```
+ */
 export type NamedTensors = Record<string, tf.Tensor>;
 
 function fail(message: string): never {

@@ -4,16 +4,35 @@ import { decodeStrided, ElementType } from './decode';
 import { PickleGlobal, PickleLimits, TorchStorageDtype, TorchStorageType, TorchTensorRef, unpickleAt } from './pickle';
 import { readZip } from './zip';
 
-/** Most elements one tensor of a PyTorch checkpoint may have (2²⁹: 2 GiB as float32). */
+/**
+ * Most elements one tensor of a PyTorch checkpoint may have (2²⁹: 2 GiB as float32).
+ *
+ * @example
+ * ```ts
+ * readTorchCheckpoint(bytes, { maxTensorElements: TORCH_MAX_TENSOR_ELEMENTS / 4 });
+ * ```
+ */
 export const TORCH_MAX_TENSOR_ELEMENTS = 2 ** 29;
 /**
  * Most elements all tensors of one checkpoint may have together (2³⁰). Views may repeat a
  * storage (stride 0, or many tensors sharing one storage), so this is checked before anything
  * is allocated, not implied by the file size.
+ *
+ * @example
+ * ```ts
+ * readTorchCheckpoint(bytes, { maxTotalElements: TORCH_MAX_TOTAL_ELEMENTS / 4 });
+ * ```
  */
 export const TORCH_MAX_TOTAL_ELEMENTS = 2 ** 30;
 
-/** Options of {@link readTorchCheckpoint}: pickle limits plus tensor-size limits. */
+/**
+ * Options of {@link readTorchCheckpoint}: pickle limits plus tensor-size limits.
+ *
+ * @example
+ * ```ts
+ * const options: TorchCheckpointOptions = { maxTotalElements: 2 ** 26, maxMemo: 100_000 };
+ * ```
+ */
 export interface TorchCheckpointOptions extends PickleLimits {
   /** Default {@link TORCH_MAX_TENSOR_ELEMENTS}. */
   maxTensorElements?: number;

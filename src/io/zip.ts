@@ -1,9 +1,23 @@
 import { UgatitFormatError } from '../errors';
 
-/** Most entries a ZIP archive may list in its central directory (a torch checkpoint has one per storage). */
+/**
+ * Most entries a ZIP archive may list in its central directory (a torch checkpoint has one per storage).
+ *
+ * @example
+ * ```ts
+ * if (zip.entries.size === ZIP_MAX_ENTRIES) console.warn('archive at the entry limit');
+ * ```
+ */
 export const ZIP_MAX_ENTRIES = 1_000_000;
 
-/** One file inside a ZIP archive, as listed by its central directory. */
+/**
+ * One file inside a ZIP archive, as listed by its central directory.
+ *
+ * @example
+ * ```ts
+ * for (const e of readZip(bytes).entries.values()) console.log(e.name, e.size);
+ * ```
+ */
 export interface ZipEntry {
   /** Path inside the archive, e.g. `archive/data.pkl`. */
   readonly name: string;
@@ -15,7 +29,15 @@ export interface ZipEntry {
   readonly crc32: number;
 }
 
-/** A parsed ZIP archive: its entries by name, and a reader that checks each entry's CRC-32. */
+/**
+ * A parsed ZIP archive: its entries by name, and a reader that checks each entry's CRC-32.
+ *
+ * @example
+ * ```ts
+ * const zip: ZipArchive = readZip(bytes);
+ * const pkl = zip.read('archive/data.pkl');
+ * ```
+ */
 export interface ZipArchive {
   /** Entries in central-directory order, keyed by name. */
   readonly entries: ReadonlyMap<string, ZipEntry>;

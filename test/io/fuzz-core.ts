@@ -39,7 +39,7 @@ function writeLE(out: Uint8Array, at: number, value: bigint, width: number): voi
  * to boundary values (biased towards `hot` offsets: known length fields).
  */
 export function mutate(rng: Rng, input: Uint8Array, donor: Uint8Array = input, hot: number[] = []): Uint8Array {
-  let out = input.slice();
+  let out: Uint8Array = input.slice();
   const count = 1 + below(rng, 4);
   for (let m = 0; m < count; m++) {
     const n = out.length;
