@@ -1,0 +1,201 @@
+/**
+ * A small CNN that tells domain A from domain B, trained on real images of both. Used as a
+ * translation metric: the fraction of A→B translations it classifies as B (and vice versa).
+ *
+ * @packageDocumentation
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { UgatitConfigError } from '../errors';
+
+/** Side in pixels the classifier works at; inputs of any size are resized to this. */
+export const DOMAIN_CLASSIFIER_SIZE = 64;
+
+/** A domain label: `'A'` (classifier output 0) or `'B'` (output 1). */
+export type DomainLabel = 'A' | 'B';
+
+/** Options of {@link trainDomainClassifier}. */
+export interface DomainClassifierOptions {
+  /** Passes over the training data. Default 5. */
+  epochs?: number;
+  /** Seed of the weight initialisation and of the shuffling. Default 0. */
+  seed?: number;
+  /** Mini-batch size. Default 32. */
+  batchSize?: number;
+  /** Adam learning rate. Default 1e-3. */
+  learningRate?: number;
+  /** Called after every epoch with its mean loss and training accuracy. */
+  onEpochEnd?: (epoch: number, logs: { loss: number; acc: number }) => void;
+}
+
+/**
+ * Resizes NHWC images in [-1, 1] (the model's image convention) to
+ * {@link DOMAIN_CLASSIFIER_SIZE}² with bilinear filtering. Returns a new tensor.
+ */
+export function prepareDomainImages(images: tf.Tensor4D): tf.Tensor4D {
+  if (images.rank !== 4 || images.shape[3] !== 3) {
+    throw new UgatitConfigError(`expected NHWC RGB images, got shape [${images.shape.join(', ')}]`);
+  }
+  return tf.tidy(() => {
+    const x = tf.cast(images, 'float32');
+    const [, h, w] = images.shape;
+    if (h === DOMAIN_CLASSIFIER_SIZE && w === DOMAIN_CLASSIFIER_SIZE) return tf.clone(x);
+    return tf.image.resizeBilinear(x, [DOMAIN_CLASSIFIER_SIZE, DOMAIN_CLASSIFIER_SIZE], true);
+  });
+}
+
+/** Output channels of the four downsampling stages of {@link buildDomainClassifier}. */
+export const DOMAIN_CLASSIFIER_FILTERS: readonly number[] = [16, 32, 64, 64];
+
+/**
+ * Builds the untrained classifier: four 2×2 stride-2 convolutions (16, 32, 64, 64 filters,
+ * ReLU; 64 → 32 → 16 → 8 → 4 px), global average pooling and one sigmoid unit (probability of
+ * domain B). Input `[batch, 64, 64, 3]` in [-1, 1].
+ *
+ * Each convolution is written as space-to-depth (`reshape` + `permute`) followed by a `dense`
+ * layer on the channel axis, which is the same linear map as `conv2d({kernelSize: 2,
+ * strides: 2})`. The reason is training speed: the gradients then only need reshape, transpose
+ * and matMul kernels, which are fast on the tfjs `cpu` and `wasm` backends, whereas the `cpu`
+ * backend's `Conv2DBackpropFilter` is an element-by-element loop (over 50× slower than the
+ * forward pass) and `wasm` has no `Conv2DBackpropFilter` at all.
+ */
+export function buildDomainClassifier(seed = 0): tfl.Sequential {
+  const model = tfl.sequential();
+  let side = DOMAIN_CLASSIFIER_SIZE;
+  let channels = 3;
+  DOMAIN_CLASSIFIER_FILTERS.forEach((filters, i) => {
+    const half = side / 2;
+    model.add(
+      tfl.layers.reshape({
+        ...(i === 0 ? { inputShape: [side, side, channels] } : {}),
+        targetShape: [half, 2, half, 2, channels],
+      }),
+    );
+    // [h/2, 2, w/2, 2, c] -> [h/2, w/2, 2, 2, c]: every 2×2 patch becomes one pixel of 4c values.
+    model.add(tfl.layers.permute({ dims: [1, 3, 2, 4, 5] }));
+    model.add(tfl.layers.reshape({ targetShape: [half, half, 4 * channels] }));
+    model.add(
+      tfl.layers.dense({
+        units: filters,
+        activation: 'relu',
+        kernelInitializer: tfl.initializers.heNormal({ seed: seed * 31 + i }),
+      }),
+    );
+    side = half;
+    channels = filters;
+  });
+  model.add(tfl.layers.globalAveragePooling2d({}));
+  model.add(
+    tfl.layers.dense({
+      units: 1,
+      activation: 'sigmoid',
+      kernelInitializer: tfl.initializers.glorotUniform({ seed: seed * 31 + DOMAIN_CLASSIFIER_FILTERS.length }),
+    }),
+  );
+  return model;
+}
+
+/** Mulberry32: a tiny seeded PRNG for a reproducible shuffle. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Trains {@link buildDomainClassifier} to separate real `imagesA` (label 0) from real
+ * `imagesB` (label 1). Images are NHWC float in [-1, 1], any size (resized to 64 px inside);
+ * the inputs are not disposed. Shuffling uses its own seeded PRNG, so with the same seed, data
+ * and backend the result is reproducible.
+ *
+ * @example
+ * ```ts
+ * const model = await trainDomainClassifier(realA, realB, { epochs: 5, seed: 0 });
+ * const fooled = domainAccuracy(model, fakeB, 'B'); // share of A→B outputs that look like B
+ * ```
+ */
+export async function trainDomainClassifier(
+  imagesA: tf.Tensor4D,
+  imagesB: tf.Tensor4D,
+  options: DomainClassifierOptions = {},
+): Promise<tfl.LayersModel> {
+  const { epochs = 5, seed = 0, batchSize = 32, learningRate = 1e-3, onEpochEnd } = options;
+  if (imagesA.shape[0] === 0 || imagesB.shape[0] === 0) {
+    throw new UgatitConfigError('both domains need at least one training image');
+  }
+  const nA = imagesA.shape[0];
+  const nB = imagesB.shape[0];
+  const n = nA + nB;
+  const { x, y } = tf.tidy(() => ({
+    x: tf.concat([prepareDomainImages(imagesA), prepareDomainImages(imagesB)], 0),
+    y: tf.concat([tf.zeros([nA, 1]), tf.ones([nB, 1])], 0),
+  }));
+  const rand = mulberry32(seed);
+  const order = Array.from({ length: n }, (_, i) => i);
+
+  const model = buildDomainClassifier(seed);
+  model.compile({
+    optimizer: tf.train.adam(learningRate),
+    loss: 'binaryCrossentropy',
+    metrics: ['accuracy'],
+  });
+  try {
+    for (let epoch = 0; epoch < epochs; epoch++) {
+      // Our own seeded Fisher-Yates shuffle; tfjs' `shuffle: true` would use Math.random.
+      for (let i = n - 1; i > 0; i--) {
+        const j = Math.floor(rand() * (i + 1));
+        [order[i], order[j]] = [order[j], order[i]];
+      }
+      const idx = tf.tensor1d(order, 'int32');
+      const xs = tf.gather(x, idx);
+      const ys = tf.gather(y, idx);
+      try {
+        const h = await model.fit(xs, ys, { epochs: 1, batchSize, shuffle: false, verbose: 0 });
+        const loss = Number(h.history.loss[0]);
+        const acc = Number((h.history.acc ?? h.history.accuracy)?.[0]);
+        onEpochEnd?.(epoch, { loss, acc });
+      } finally {
+        tf.dispose([idx, xs, ys]);
+      }
+    }
+  } finally {
+    tf.dispose([x, y]);
+  }
+  return model;
+}
+
+/**
+ * Probability of domain B for each image (NHWC, [-1, 1], any size), computed in batches of
+ * `batchSize`. Returns a plain array of length `images.shape[0]`.
+ */
+export function domainProbabilities(model: tfl.LayersModel, images: tf.Tensor4D, batchSize = 64): number[] {
+  const n = images.shape[0];
+  const out: number[] = [];
+  for (let start = 0; start < n; start += batchSize) {
+    const size = Math.min(batchSize, n - start);
+    const p = tf.tidy(() => {
+      const batch = tf.slice(images, [start, 0, 0, 0], [size, -1, -1, -1]);
+      return model.predict(prepareDomainImages(batch)) as tf.Tensor;
+    });
+    out.push(...(p.dataSync() as Float32Array));
+    p.dispose();
+  }
+  return out;
+}
+
+/**
+ * Fraction of `images` that `model` assigns to domain `label` (probability of B above 0.5 means
+ * B). On real held-out images this is the classifier's accuracy; on translated images it is the
+ * share the classifier accepts as the target domain.
+ */
+export function domainAccuracy(model: tfl.LayersModel, images: tf.Tensor4D, label: DomainLabel): number {
+  const probs = domainProbabilities(model, images);
+  if (probs.length === 0) return NaN;
+  const hits = probs.filter((p) => (label === 'B' ? p > 0.5 : p <= 0.5)).length;
+  return hits / probs.length;
+}
