@@ -4,3 +4,4 @@
  * @module
  */
 export { registerWasmTrainingKernels, WASM_TRAINING_KERNEL_NAMES } from './wasm-training-kernels';
+export { ensureWasmPreciseReductions, reduceSumFloat64, WASM_PRECISE_REDUCTION_KERNELS } from './wasm-precise-reductions';

@@ -1,0 +1,96 @@
+/**
+ * Float64-accumulating `Sum` and `Mean` kernels for the wasm backend.
+ *
+ * The wasm backend's own reductions accumulate in float32, sequentially. Gradients of
+ * broadcast operations (a bias, AdaLIN's ρ, γ and β) are such sums over N·H·W terms of
+ * both signs, and at U-GAT-IT's sizes they cancel enough that float32 accumulation moves
+ * the reference gradients by up to 1% (the cpu backend accumulates in JS doubles and
+ * matches the reference). These kernels read the wasm heap, accumulate in float64 and
+ * write the rounded result back.
+ *
+ * @module
+ */
+import { backend_util, getKernel, Mean, registerKernel, Sum, unregisterKernel, util } from '@tensorflow/tfjs-core';
+import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+
+const WASM = 'wasm';
+
+interface WasmHeapBackend {
+  makeOutput(shape: number[], dtype: string): TensorInfo;
+  typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
+}
+
+/** Sums `values` (row-major, `shape`) over `axes` with float64 accumulators. */
+export function reduceSumFloat64(values: ArrayLike<number>, shape: readonly number[], axes: readonly number[]): Float64Array {
+  const rank = shape.length;
+  const reduced = new Set(axes);
+  const outStrides = new Array<number>(rank).fill(0);
+  let stride = 1;
+  for (let d = rank - 1; d >= 0; d--) {
+    if (!reduced.has(d)) { outStrides[d] = stride; stride *= shape[d]; }
+  }
+  const out = new Float64Array(stride);
+  const n = values.length;
+  if (n === 0) return out;
+  // Walk the input in row-major order with an odometer, keeping the output index in step.
+  const index = new Array<number>(rank).fill(0);
+  let o = 0;
+  const last = rank - 1;
+  const lastSize = rank ? shape[last] : 1;
+  const lastStride = rank ? outStrides[last] : 0;
+  for (let i = 0; i < n;) {
+    for (let j = 0; j < lastSize; j++, i++) { out[o] += values[i]; o += lastStride; }
+    o -= lastStride * lastSize;
+    for (let d = last - 1; d >= 0; d--) {
+      index[d]++;
+      o += outStrides[d];
+      if (index[d] < shape[d]) break;
+      o -= outStrides[d] * shape[d];
+      index[d] = 0;
+    }
+  }
+  return out;
+}
+
+function makeReduction(mean: boolean): KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const x = inputs.x as TensorInfo;
+    const { axis, keepDims } = attrs as { axis: number | number[]; keepDims: boolean };
+    const wasm = backend as unknown as WasmHeapBackend;
+    const axes = util.parseAxisParam(axis, x.shape);
+    const [outShape, reduceShape] = backend_util.computeOutAndReduceShapes(x.shape, axes);
+    const count = util.sizeFromShape(reduceShape);
+    const dtype = mean ? 'float32' : x.dtype === 'bool' ? 'int32' : x.dtype;
+    const values = wasm.typedArrayFromHeap(x);
+    const sums = reduceSumFloat64(values, x.shape, axes);
+    const out = wasm.makeOutput(keepDims ? backend_util.expandShapeToKeepDim(outShape, axes) : outShape, dtype);
+    const target = wasm.typedArrayFromHeap(out);
+    for (let i = 0; i < sums.length; i++) target[i] = mean ? sums[i] / count : sums[i];
+    return out;
+  };
+}
+
+/** Names of the kernels this module replaces on wasm. */
+export const WASM_PRECISE_REDUCTION_KERNELS: readonly string[] = [Sum, Mean];
+
+const KERNELS = { [Sum]: makeReduction(false), [Mean]: makeReduction(true) } as Record<string, KernelFunc>;
+
+/**
+ * Makes the wasm backend's `Sum` and `Mean` the float64-accumulating kernels, so that
+ * training on wasm reproduces the PyTorch reference gradients. Cheap and idempotent: the
+ * trainer calls it before every step, because importing `@tensorflow/tfjs-backend-wasm`
+ * after this library re-registers wasm's own kernels over ours.
+ *
+ * @example
+ * ```ts
+ * ensureWasmPreciseReductions();
+ * ```
+ */
+export function ensureWasmPreciseReductions(): void {
+  for (const [name, kernelFunc] of Object.entries(KERNELS)) {
+    const current = getKernel(name, WASM);
+    if (current?.kernelFunc === kernelFunc) continue;
+    if (current) unregisterKernel(name, WASM);
+    registerKernel({ kernelName: name, backendName: WASM, kernelFunc } as KernelConfig);
+  }
+}
