@@ -138,8 +138,12 @@ async function optionalImport<T>(specifier: string): Promise<T> {
   try {
     return (await import(/* @vite-ignore */ specifier)) as T;
   } catch (e) {
-    const code = (e as { code?: string }).code;
-    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
+    const { code, message } = e as { code?: string; message?: string };
+    const missing =
+      code === 'ERR_MODULE_NOT_FOUND' ||
+      code === 'MODULE_NOT_FOUND' ||
+      /Cannot find (module|package)/.test(message ?? '');
+    if (missing && (message ?? '').includes(specifier)) {
       throw new UgatitError(
         `rendering the avatar dataset needs '${specifier}', which is not installed; run: ${INSTALL_HINT}`,
       );
