@@ -26,6 +26,10 @@ export class MinInputSize extends tfl.layers.Layer {
 
   constructor(args: MinInputSizeArgs) {
     super(args);
+    // A NaN or negative bound would make every comparison false and silently accept any input.
+    if (!(Number.isInteger(args.minSize) && args.minSize > 0)) {
+      throw new UgatitConfigError(`MinInputSize: minSize must be a positive integer, received ${args.minSize}`);
+    }
     this.minSize = args.minSize;
   }
 
