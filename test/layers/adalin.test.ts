@@ -1,0 +1,57 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { AdaLIN, adaLIN, adaLinNormalize } from '../../src/layers/adalin';
+import { ClipConstraint } from '../../src/layers/clip-constraint';
+import { BACKENDS, useBackend } from '../helpers/backends';
+import { expectLayerContract } from '../helpers/layer-contract';
+import { adaLinJs, relativeError } from './norm-reference';
+
+describe.each(BACKENDS)('AdaLIN on %s', (backend) => {
+  beforeAll(() => useBackend(backend));
+
+  it('passes the layer contract with three inputs [x, gamma, beta]', async () => {
+    const { config } = await expectLayerContract({
+      make: () => adaLIN({ rhoInit: 0.7, name: 'norm' }),
+      inputShapes: [[2, 4, 4, 3], [2, 3], [2, 3]],
+      outputShapes: [[2, 4, 4, 3]],
+      trainableWeights: 1,
+    });
+    expect(config).toMatchObject({ rhoInit: 0.7, unbiased: true, epsilon: 1e-5 });
+  });
+
+  it('initialises ρ to 0.9 and constrains it to [0, 1]', () => {
+    const layer = adaLIN();
+    const inputs = [tf.randomNormal([1, 3, 3, 4]), tf.ones([1, 4]), tf.zeros([1, 4])];
+    tf.dispose(layer.apply(inputs) as tf.Tensor);
+    expect(Array.from(layer.getWeights()[0].dataSync())).toEqual([0.9, 0.9, 0.9, 0.9].map(Math.fround));
+    expect(layer.trainableWeights[0].constraint).toBeInstanceOf(ClipConstraint);
+    layer.dispose();
+    tf.dispose(inputs);
+  });
+
+  // torch.var is unbiased by default: the reference divides by n − 1.
+  it.each([true, false])('adaLinNormalize equals the reference formula in float64 (unbiased %s)', (unbiased) => {
+    const shape = [2, 3, 3, 2];
+    const x = tf.randomNormal(shape, 0.5, 2, 'float32', 21);
+    const rho = tf.tensor1d([0.9, 0.25]);
+    const gamma = tf.randomNormal([2, 2], 1, 0.5, 'float32', 22);
+    const beta = tf.randomNormal([2, 2], 0, 1, 'float32', 23);
+    const y = adaLinNormalize(x as tf.Tensor4D, rho as tf.Tensor1D, gamma as tf.Tensor2D, beta as tf.Tensor2D, 1e-5, unbiased);
+    const expected = adaLinJs(x.dataSync(), shape, rho.dataSync(), gamma.dataSync(), beta.dataSync(), 1e-5, unbiased);
+    expect(relativeError(y.dataSync(), expected)).toBeLessThan(1e-5);
+    // The two variance conventions really differ on a 3×3 image.
+    const other = adaLinJs(x.dataSync(), shape, rho.dataSync(), gamma.dataSync(), beta.dataSync(), 1e-5, !unbiased);
+    expect(relativeError(y.dataSync(), other)).toBeGreaterThan(1e-2);
+    tf.dispose([x, rho, gamma, beta, y]);
+  });
+
+  it('rejects bad arguments and inputs, naming the value', () => {
+    expect(() => new AdaLIN({ rhoInit: -0.1 })).toThrow(/rhoInit must be in \[0, 1\], received -0\.1/);
+    expect(() => adaLIN({ epsilon: -1 })).toThrow(/epsilon must be positive, received -1/);
+    const x = tf.zeros([1, 3, 3, 4]);
+    const wrong = tf.zeros([1, 5]);
+    expect(() => adaLIN().apply([x, wrong, wrong])).toThrow(/gamma must have shape \[N, 4\], received \[1,5\]/);
+    expect(() => adaLIN().apply(x)).toThrow(/expects three inputs \[x, gamma, beta\]/);
+    tf.dispose([x, wrong]);
+  });
+});
