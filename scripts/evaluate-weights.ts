@@ -1,0 +1,117 @@
+/**
+ * Measures a pair of U-GAT-IT generators on the avatar test set, for the weights card:
+ * share of A→B outputs a domain classifier (trained on real A vs real B) calls B, and of
+ * B→A outputs it calls A; cycle L1 (A→B→A vs A and B→A→B vs B); identity L1 (B→A on A,
+ * A→B on B). The same numbers for freshly initialised generators of the same
+ * configuration are the baseline.
+ *
+ *   npx tsx scripts/evaluate-weights.ts --weights runs/avatars --data data/avatars [--json out.json] [--grid out.png]
+ *
+ * --weights takes a training directory or checkpoint (ckpt-*) or a folder with genA2B/ and genB2A/.
+ */
+import { existsSync } from 'node:fs';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import '@tensorflow/tfjs-backend-wasm';
+import {
+  createGenerator, decodeImage, encodePng, findLatestCheckpoint, imageToTensor, loadLayersModelFromDir, resizeBilinear,
+  sampleGrid, tensorToImage, heatmapToImage,
+} from '../src';
+import { domainAccuracy, trainDomainClassifier } from '../src/metrics/domain-classifier';
+
+const { values: v } = parseArgs({
+  options: {
+    weights: { type: 'string' }, data: { type: 'string', default: 'data/avatars' }, json: { type: 'string' },
+    grid: { type: 'string' }, 'train-limit': { type: 'string', default: '600' }, seed: { type: 'string', default: '0' },
+  },
+});
+if (!v.weights) throw new Error('--weights <dir> is required');
+
+async function loadFolder(dir: string, size: number, limit = Infinity): Promise<tf.Tensor4D> {
+  const names = (await readdir(dir)).filter((f) => /\.(png|jpe?g)$/i.test(f)).sort().slice(0, limit);
+  const images = [];
+  for (const name of names) {
+    const img = decodeImage(new Uint8Array(await readFile(path.join(dir, name))), path.join(dir, name));
+    images.push(tf.tidy(() => resizeBilinear(imageToTensor(img), size)));
+  }
+  const batch = tf.stack(images) as tf.Tensor4D;
+  tf.dispose(images);
+  return batch;
+}
+
+async function resolveGenerators(dir: string): Promise<{ genA2B: tfl.LayersModel; genB2A: tfl.LayersModel; from: string }> {
+  let folder = dir;
+  if (!existsSync(path.join(folder, 'genA2B', 'model.json'))) {
+    const latest = await findLatestCheckpoint(dir);
+    if (!latest) throw new Error(`no generators in ${dir}`);
+    folder = latest;
+  }
+  return {
+    genA2B: await loadLayersModelFromDir(path.join(folder, 'genA2B')),
+    genB2A: await loadLayersModelFromDir(path.join(folder, 'genB2A')),
+    from: folder,
+  };
+}
+
+function translateAll(model: tfl.LayersModel, images: tf.Tensor4D, batch = 10): tf.Tensor4D {
+  const parts: tf.Tensor[] = [];
+  for (let i = 0; i < images.shape[0]; i += batch) {
+    parts.push(tf.tidy(() => (model.predict(tf.slice(images, i, Math.min(batch, images.shape[0] - i))) as tf.Tensor[])[0]));
+  }
+  const out = tf.concat(parts) as tf.Tensor4D;
+  tf.dispose(parts);
+  return out;
+}
+
+async function metrics(genA2B: tfl.LayersModel, genB2A: tfl.LayersModel, testA: tf.Tensor4D, testB: tf.Tensor4D, classifier: tfl.LayersModel) {
+  const a2b = translateAll(genA2B, testA);
+  const b2a = translateAll(genB2A, testB);
+  const a2b2a = translateAll(genB2A, a2b);
+  const b2a2b = translateAll(genA2B, b2a);
+  const a2a = translateAll(genB2A, testA);
+  const b2b = translateAll(genA2B, testB);
+  const l1 = (x: tf.Tensor, y: tf.Tensor) => tf.tidy(() => tf.mean(tf.abs(tf.sub(x, y))).dataSync()[0]);
+  const result = {
+    a2bClassifiedB: domainAccuracy(classifier, a2b, 'B'),
+    b2aClassifiedA: domainAccuracy(classifier, b2a, 'A'),
+    cycleL1A: l1(a2b2a, testA), cycleL1B: l1(b2a2b, testB),
+    identityL1A: l1(a2a, testA), identityL1B: l1(b2b, testB),
+  };
+  tf.dispose([a2b, b2a, a2b2a, b2a2b, a2a, b2b]);
+  return result;
+}
+
+await tf.setBackend('wasm');
+const { genA2B, genB2A, from } = await resolveGenerators(v.weights);
+const size = (genA2B.inputs[0].shape[1] as number);
+const limit = Number(v['train-limit']);
+console.log(`generators from ${from}, ${size} px; training the domain classifier on ${limit} + ${limit} real images`);
+const [trainA, trainB, testA, testB] = await Promise.all(['trainA', 'trainB', 'testA', 'testB'].map((s) =>
+  loadFolder(path.join(v.data!, s), size, s.startsWith('train') ? limit : Infinity)));
+const classifier = await trainDomainClassifier(trainA, trainB, { epochs: 5, seed: Number(v.seed) });
+const heldOut = { realAasA: domainAccuracy(classifier, testA, 'A'), realBasB: domainAccuracy(classifier, testB, 'B') };
+tf.dispose([trainA, trainB]);
+const trained = await metrics(genA2B, genB2A, testA, testB, classifier);
+const c = genA2B.getLayer('stem_conv').getWeights()[0].shape;
+const config = { ngf: c[3], nBlocks: genA2B.layers.filter((l) => /^enc_res_\d+_add$/.test(l.name)).length, imgSize: size,
+  light: genA2B.layers.some((l) => l.name === 'mlp_pool') };
+const baseline = await metrics(createGenerator({ ...config, name: 'a' }), createGenerator({ ...config, name: 'b' }), testA, testB, classifier);
+const report = { weights: from, testImages: { A: testA.shape[0], B: testB.shape[0] }, classifierHeldOut: heldOut, trained, baseline };
+console.log(JSON.stringify(report, null, 2));
+if (v.json) await writeFile(v.json, JSON.stringify(report, null, 2) + '\n');
+if (v.grid) {
+  // Rows: real A, heatmap A→B, A→B, real B, heatmap B→A, B→A (8 test images each).
+  const sheet = tf.tidy(() => {
+    const n = 8;
+    const row = (t: tf.Tensor4D) => tf.unstack(tf.div(tf.add(tf.slice(t, 0, n), 1), 2)) as tf.Tensor3D[];
+    const [fa, , ha] = genA2B.predict(tf.slice(testA, 0, n)) as tf.Tensor4D[];
+    const [fb, , hb] = genB2A.predict(tf.slice(testB, 0, n)) as tf.Tensor4D[];
+    const heats = (h: tf.Tensor4D) => tf.unstack(h).map((x) => heatmapToImage(x, size));
+    return sampleGrid([row(testA), heats(ha), row(fa), row(testB), heats(hb), row(fb)]);
+  });
+  await writeFile(v.grid, encodePng(tensorToImage(sheet, [0, 1])));
+  console.log(`grid written to ${v.grid}`);
+}
