@@ -17,7 +17,7 @@ export interface GeneratorConfig {
   outputChannels?: number;
   /** Width of the first convolution; the bottleneck has 4·ngf channels. Default 64. */
   ngf?: number;
-  /** Residual blocks in the encoder and, with AdaLIN, in the decoder. Default 4. */
+  /** Residual blocks in the encoder and, with AdaLIN, in the decoder; at least 1. Default 4. */
   nBlocks?: number;
   /** Side of the square input, divisible by 4. Default 256. */
   imgSize?: number;
@@ -48,7 +48,9 @@ export function resolveGeneratorConfig(config: GeneratorConfig = {}): ResolvedGe
   requireInteger('createGenerator', 'inputChannels', c.inputChannels, 1);
   requireInteger('createGenerator', 'outputChannels', c.outputChannels, 1);
   requireInteger('createGenerator', 'ngf', c.ngf, 1);
-  requireInteger('createGenerator', 'nBlocks', c.nBlocks, 0);
+  // With no AdaLIN block the γ/β MLP feeds nothing, so tfjs prunes it from the model while the
+  // reference still has FC.*, gamma and beta in its state_dict: no checkpoint could map.
+  requireInteger('createGenerator', 'nBlocks', c.nBlocks, 1);
   requireInteger('createGenerator', 'imgSize', c.imgSize, 1);
   // The bottleneck (imgSize/4) must stay larger than the reflection pad of 1, and the
   // stem's pad of 3 needs an input above 3 px.
