@@ -50,7 +50,7 @@ const WASM = 'wasm';
  * intermediates can be released in one go. `result` hands one output over to
  * the caller (the engine then wraps it in a tensor).
  */
-class KernelComposer {
+export class KernelComposer {
   private readonly temps: TensorInfo[] = [];
 
   constructor(private readonly backend: KernelBackend) {}
@@ -91,7 +91,7 @@ class KernelComposer {
 }
 
 /** Runs `body` with a composer, releasing all intermediates even on error. */
-function compose(backend: KernelBackend, body: (c: KernelComposer) => TensorInfo): TensorInfo {
+export function compose(backend: KernelBackend, body: (c: KernelComposer) => TensorInfo): TensorInfo {
   const c = new KernelComposer(backend);
   try {
     return c.result(body(c));
@@ -105,7 +105,7 @@ function compose(backend: KernelBackend, body: (c: KernelComposer) => TensorInfo
  * input rows `[-padTop, -padTop + needH)` (likewise for columns), i.e. exactly
  * the rows that the forward convolution read, including its zero padding.
  */
-function windowRows(
+export function windowRows(
   c: KernelComposer,
   t: TensorInfo,
   padTop: number,

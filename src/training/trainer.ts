@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { ensureWasmFastConvBackpropInput } from '../backends/wasm-conv-backprop-input';
 import { ensureWasmPreciseReductions } from '../backends/wasm-precise-reductions';
 import { UgatitConfigError } from '../errors';
 import { bceWithLogitsLoss } from '../losses/bce-with-logits';
@@ -205,6 +206,7 @@ export class UGATITTrainer {
   async step(realA: tf.Tensor4D, realB: tf.Tensor4D, options: StepOptions = {}): Promise<StepResult> {
     const started = Date.now();
     ensureWasmPreciseReductions();
+    ensureWasmFastConvBackpropInput();
     if (realA.rank !== 4 || realB.rank !== 4) {
       throw new UgatitConfigError(`UGATITTrainer.step: realA and realB must be [N, S, S, C], received [${realA.shape}] and [${realB.shape}]`);
     }
