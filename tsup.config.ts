@@ -1,11 +1,12 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: { index: 'src/index.ts' },
+  // `cli` is the command line (package.json "bin": dist/cli.js, ESM, shebang kept).
+  entry: { index: 'src/index.ts', cli: 'src/cli/main.ts' },
   format: ['esm', 'cjs'],
-  dts: true,
+  dts: { entry: { index: 'src/index.ts' } },
   sourcemap: true,
   clean: true,
   target: 'es2022',
-  external: [/^@tensorflow\//],
+  external: [/^@tensorflow\//, /^@dicebear\//, /^@resvg\//],
 });

@@ -14,3 +14,5 @@ export type { LoadTorchStateDictOptions, LoadTorchStateDictReport, TorchWeightRo
 export * from './backends';
 export * from './io';
 export * from './data';
+export * from './translate';
+export * from './weights';

@@ -1,20 +1,35 @@
 #!/usr/bin/env node
+import * as tf from '@tensorflow/tfjs-core';
 import '../backends';
 import { UgatitError } from '../errors';
+import { CONVERT_HELP, convertCommand } from './convert-command';
+import { DATASET_HELP, datasetCommand } from './dataset-command';
+import { INFO_HELP, infoCommand } from './info-command';
 import { TRAIN_HELP, trainCommand } from './train-command';
+import { TRANSLATE_HELP, translateCommand } from './translate-command';
 
 const HELP = `Usage: ugatit-tf <command> [options]
 
 Commands:
+  translate   translate images with provided or trained weights (heatmaps too)
   train       train U-GAT-IT on an image folder
+  convert     official PyTorch checkpoints to our format, and back to safetensors
+  info        architecture, parameter counts and provenance of weights
+  dataset     render the avatar dataset the provided weights were trained on
 Run ugatit-tf <command> --help for a command's options.
 `;
 
 const COMMANDS: Record<string, { help: string; run: (argv: string[]) => Promise<void> }> = {
+  translate: { help: TRANSLATE_HELP, run: translateCommand },
   train: { help: TRAIN_HELP, run: trainCommand },
+  convert: { help: CONVERT_HELP, run: convertCommand },
+  info: { help: INFO_HELP, run: infoCommand },
+  dataset: { help: DATASET_HELP, run: datasetCommand },
 };
 
 async function main(argv: string[]): Promise<number> {
+  // PROD only silences tfjs's console warnings (its tfjs-node banner), which would clutter the CLI's output.
+  tf.enableProdMode();
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h') { process.stdout.write(HELP); return name ? 0 : 1; }
   const command = COMMANDS[name];

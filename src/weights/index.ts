@@ -11,3 +11,5 @@ export type { LoadPretrainedOptions, PretrainedDirection, PretrainedGenerators, 
 export { saveLayersModelFloat16, readFloat16ModelFiles, float32ToFloat16Bits, float16BitsToFloat32 } from './float16';
 export { exportWeights } from './export';
 export type { ExportWeightsOptions, ExportWeightsResult } from './export';
+export { inferTorchNetwork, splitStateDicts, convertTorchCheckpoint, describeNetwork, countParameters } from './convert';
+export type { InferredNetwork, InferNetworkOptions, ConvertedNetwork, TorchShapes } from './convert';
