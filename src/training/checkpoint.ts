@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { UgatitFormatError } from '../errors';
+import { UgatitConfigError, UgatitFormatError } from '../errors';
 import { loadLayersModelFromDir, saveLayersModelToDir } from '../io/file-handler';
 import { readSafetensors, writeSafetensors } from '../io/safetensors';
 import type { TorchAdamState } from './adam';
@@ -44,8 +44,15 @@ export interface LoadedCheckpoint {
   path: string;
 }
 
-async function writeFileDurably(file: string, bytes: Uint8Array | string): Promise<void> {
-  const { fs } = await node();
+type Fs = typeof import('node:fs/promises');
+
+const CHECKPOINT_NAME = /^ckpt-(\d+)$/;
+/** A complete checkpoint moved aside while a newer save of the same iteration replaces it. */
+const REPLACED_NAME = /^\.replaced-ckpt-(\d+)-/;
+/** Work folders and files of unfinished saves or deletions: never loaded, removed by the next save. */
+const STALE_NAME = /^\.(tmp-|trash-|latest\.tmp)/;
+
+async function writeFileDurably(fs: Fs, file: string, bytes: Uint8Array | string): Promise<void> {
   const handle = await fs.open(file, 'w');
   try {
     await handle.writeFile(bytes);
@@ -55,10 +62,53 @@ async function writeFileDurably(file: string, bytes: Uint8Array | string): Promi
   }
 }
 
+/** Makes renames and new entries in `folder` durable, where the platform can fsync a folder. */
+async function syncFolder(fs: Fs, folder: string): Promise<void> {
+  let handle: Awaited<ReturnType<Fs['open']>> | undefined;
+  try {
+    handle = await fs.open(folder, 'r');
+    await handle.sync();
+  } catch {
+    /* Windows and some file systems cannot open or fsync a folder. */
+  } finally {
+    await handle?.close().catch(() => undefined);
+  }
+}
+
+const uniqueTag = () => `${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+
+/** Deletes a folder so that no crash can leave a half-deleted one under a loadable name. */
+async function removeAtomically(fs: Fs, dir: string, name: string): Promise<void> {
+  const trash = `${dir}/.trash-${name.replace(/^\./, '')}-${uniqueTag()}`;
+  await fs.rename(`${dir}/${name}`, trash);
+  await fs.rm(trash, { recursive: true, force: true });
+}
+
+/** Removes what killed saves left behind; a replaced checkpoint whose successor never landed is put back. */
+async function cleanStale(fs: Fs, dir: string): Promise<void> {
+  const entries = await fs.readdir(dir);
+  for (const entry of entries) {
+    if (STALE_NAME.test(entry)) await fs.rm(`${dir}/${entry}`, { recursive: true, force: true });
+  }
+  for (const entry of entries) {
+    const m = REPLACED_NAME.exec(entry);
+    if (!m) continue;
+    const original = `ckpt-${m[1]}`;
+    if (!entries.includes(original) && (await isComplete(fs, `${dir}/${entry}`))) await fs.rename(`${dir}/${entry}`, `${dir}/${original}`);
+    else await removeAtomically(fs, dir, entry);
+  }
+}
+
+const isComplete = (fs: Fs, folder: string) => fs.stat(`${folder}/${STATE_FILE}`).then((s) => s.isFile(), () => false);
+
 /**
- * Saves a complete training state as `<dir>/ckpt-<iteration>/` and then points
- * `<dir>/latest` at it. Crash-safe: everything is written under a temporary name, flushed,
- * and renamed into place, so an interrupted save never replaces the last good checkpoint.
+ * Saves a complete training state as `<dir>/ckpt-<iteration>/` (eight digits) and then points
+ * `<dir>/latest` at it. Crash-safe at every point: the checkpoint is written into a temporary
+ * folder (`state.json` last), every file is fsynced, the folder is renamed into place and the
+ * renames are fsynced too where the platform allows; `latest` is replaced the same way. A
+ * checkpoint being replaced (same iteration) or pruned is first renamed away, so a killed
+ * process never leaves a half-written or half-deleted folder under a `ckpt-*` name. What an
+ * earlier killed save left behind is cleaned up first. One writer per directory.
  * Keeps the newest `keep` checkpoints.
  *
  * @returns the folder written.
@@ -70,37 +120,66 @@ async function writeFileDurably(file: string, bytes: Uint8Array | string): Promi
 export async function saveTrainingCheckpoint(
   dir: string, networks: UGATITNetworks, state: TrainerState, extra: Record<string, unknown> = {}, keep = 2,
 ): Promise<string> {
+  if (!(Number.isInteger(keep) && keep >= 1)) throw new UgatitConfigError(`saveTrainingCheckpoint: keep must be an integer ≥ 1, received ${keep}`);
+  if (!(Number.isInteger(state.iteration) && state.iteration >= 0)) {
+    throw new UgatitConfigError(`saveTrainingCheckpoint: iteration must be a non-negative integer, received ${state.iteration}`);
+  }
   const { fs, path } = await node();
+  dir = path.resolve(dir);
   await fs.mkdir(dir, { recursive: true });
+  await cleanStale(fs, dir);
   const name = `ckpt-${String(state.iteration).padStart(8, '0')}`;
-  const tmp = path.join(dir, `.tmp-${name}-${process.pid}-${Date.now()}`);
-  await fs.rm(tmp, { recursive: true, force: true });
-  await fs.mkdir(tmp, { recursive: true });
+  const tmp = path.join(dir, `.tmp-${name}-${uniqueTag()}`);
+  await fs.mkdir(tmp);
   for (const net of NETWORK_NAMES) await saveLayersModelToDir(networks[net], path.join(tmp, net));
   const moments = (s: TorchAdamState, prefix: string) => ({
     ...Object.fromEntries(Object.entries(s.expAvg).map(([k, v]) => [`${prefix}.exp_avg.${k}`, v])),
     ...Object.fromEntries(Object.entries(s.expAvgSq).map(([k, v]) => [`${prefix}.exp_avg_sq.${k}`, v])),
   });
-  await writeFileDurably(path.join(tmp, 'optimizers.safetensors'),
+  await writeFileDurably(fs, path.join(tmp, 'optimizers.safetensors'),
     writeSafetensors({ ...moments(state.generatorOptimizer, 'g'), ...moments(state.discriminatorOptimizer, 'd') }));
   const meta: CheckpointMetadata = {
     version: 1, iteration: state.iteration, lr: state.lr,
     generatorSteps: state.generatorOptimizer.steps, discriminatorSteps: state.discriminatorOptimizer.steps, extra,
   };
   // state.json last: a folder without it is incomplete.
-  await writeFileDurably(path.join(tmp, STATE_FILE), JSON.stringify(meta, null, 1));
+  await writeFileDurably(fs, path.join(tmp, STATE_FILE), JSON.stringify(meta, null, 1));
+  await syncFolder(fs, tmp);
+
   const final = path.join(dir, name);
-  await fs.rm(final, { recursive: true, force: true });
+  let replaced: string | null = null;
+  if (await fs.stat(final).then(() => true, () => false)) {
+    replaced = `.replaced-${name}-${uniqueTag()}`;
+    await fs.rename(final, path.join(dir, replaced));
+  }
   await fs.rename(tmp, final);
-  const latestTmp = path.join(dir, `.${LATEST_CHECKPOINT_FILE}.tmp-${process.pid}`);
-  await writeFileDurably(latestTmp, name);
+  await syncFolder(fs, dir);
+  const latestTmp = path.join(dir, `.${LATEST_CHECKPOINT_FILE}.tmp-${uniqueTag()}`);
+  await writeFileDurably(fs, latestTmp, name);
   await fs.rename(latestTmp, path.join(dir, LATEST_CHECKPOINT_FILE));
-  const all = (await fs.readdir(dir)).filter((f) => /^ckpt-\d+$/.test(f)).sort();
-  for (const old of all.slice(0, Math.max(0, all.length - keep))) await fs.rm(path.join(dir, old), { recursive: true, force: true });
-  for (const stale of (await fs.readdir(dir)).filter((f) => f.startsWith('.tmp-ckpt-') && !f.includes(`-${process.pid}-`))) {
-    await fs.rm(path.join(dir, stale), { recursive: true, force: true });
+  await syncFolder(fs, dir);
+
+  if (replaced) await removeAtomically(fs, dir, replaced);
+  const all = (await fs.readdir(dir)).filter((f) => CHECKPOINT_NAME.test(f)).sort();
+  for (const old of all.slice(0, Math.max(0, all.length - keep))) {
+    if (old !== name) await removeAtomically(fs, dir, old);
   }
   return final;
+}
+
+/** Complete checkpoint folders in `dir`, the most trustworthy first: `latest`, then by iteration. */
+async function checkpointCandidates(dir: string): Promise<string[]> {
+  const { fs, path } = await node();
+  const entries = await fs.readdir(dir).catch(() => [] as string[]);
+  const ranked = entries.flatMap((f) => {
+    const m = CHECKPOINT_NAME.exec(f) ?? REPLACED_NAME.exec(f);
+    return m ? [{ f, iteration: Number(m[1]), primary: f.startsWith('ckpt-') }] : [];
+  }).sort((a, b) => b.iteration - a.iteration || Number(b.primary) - Number(a.primary)).map((c) => c.f);
+  const named = await fs.readFile(path.join(dir, LATEST_CHECKPOINT_FILE), 'utf8').then((s) => s.trim(), () => null);
+  const ordered = named && CHECKPOINT_NAME.test(named) && ranked.includes(named) ? [named, ...ranked.filter((f) => f !== named)] : ranked;
+  const complete: string[] = [];
+  for (const f of ordered) if (await isComplete(fs, path.join(dir, f))) complete.push(path.join(dir, f));
+  return complete;
 }
 
 /**
@@ -113,46 +192,40 @@ export async function saveTrainingCheckpoint(
  * ```
  */
 export async function findLatestCheckpoint(dir: string): Promise<string | null> {
-  const { fs, path } = await node();
-  const complete = async (folder: string) => fs.stat(path.join(folder, STATE_FILE)).then(() => true, () => false);
-  const named = await fs.readFile(path.join(dir, LATEST_CHECKPOINT_FILE), 'utf8').then((s) => s.trim(), () => null);
-  if (named && /^ckpt-\d+$/.test(named) && (await complete(path.join(dir, named)))) return path.join(dir, named);
-  const all = await fs.readdir(dir).catch(() => [] as string[]);
-  for (const f of all.filter((x) => /^ckpt-\d+$/.test(x)).sort().reverse()) {
-    if (await complete(path.join(dir, f))) return path.join(dir, f);
-  }
-  return null;
+  return (await checkpointCandidates(dir))[0] ?? null;
 }
 
-/**
- * Loads a checkpoint written by {@link saveTrainingCheckpoint}: a `ckpt-*` folder, or a
- * training directory (its newest complete checkpoint).
- *
- * @throws {@link UgatitFormatError} when no complete checkpoint is found or a file is invalid.
- * @example
- * ```ts
- * const { networks, state, extra } = await loadTrainingCheckpoint('runs/avatars');
- * const trainer = new UGATITTrainer(networks, options);
- * trainer.setState(state);
- * ```
- */
-export async function loadTrainingCheckpoint(dirOrCheckpoint: string): Promise<LoadedCheckpoint> {
+/** Options of {@link loadTrainingCheckpoint}. */
+export interface LoadCheckpointOptions {
+  /**
+   * Called for each checkpoint of a training directory that could not be read, before the next
+   * older one is tried (e.g. a disk that lost data despite the fsyncs).
+   */
+  onSkip?: (folder: string, error: Error) => void;
+}
+
+async function loadCheckpointFolder(folder: string): Promise<LoadedCheckpoint> {
   const { fs, path } = await node();
-  const isCheckpoint = await fs.stat(path.join(dirOrCheckpoint, STATE_FILE)).then(() => true, () => false);
-  const folder = isCheckpoint ? dirOrCheckpoint : await findLatestCheckpoint(dirOrCheckpoint);
-  if (!folder) throw new UgatitFormatError(dirOrCheckpoint, 'no complete training checkpoint (ckpt-*/state.json) found');
   let meta: CheckpointMetadata;
   try {
     meta = JSON.parse(await fs.readFile(path.join(folder, STATE_FILE), 'utf8'));
   } catch (e) {
     throw new UgatitFormatError(path.join(folder, STATE_FILE), `unreadable (${(e as Error).message})`);
   }
-  if (meta.version !== 1 || !Number.isInteger(meta.iteration)) {
-    throw new UgatitFormatError(path.join(folder, STATE_FILE), `unsupported checkpoint version ${meta.version}`);
+  if (meta?.version !== 1 || !Number.isInteger(meta.iteration) || meta.iteration < 0 || typeof meta.lr !== 'number'
+    || !isObject(meta.generatorSteps) || !isObject(meta.discriminatorSteps)) {
+    throw new UgatitFormatError(path.join(folder, STATE_FILE), `unsupported checkpoint (version ${meta?.version}) or missing iteration, lr or step counts`);
   }
   const networks = {} as Record<string, tfl.LayersModel>;
-  for (const net of NETWORK_NAMES) networks[net] = await loadLayersModelFromDir(path.join(folder, net));
-  const tensors = readSafetensors(new Uint8Array(await fs.readFile(path.join(folder, 'optimizers.safetensors'))));
+  let tensors: Record<string, tf.Tensor> = {};
+  try {
+    for (const net of NETWORK_NAMES) networks[net] = await loadLayersModelFromDir(path.join(folder, net));
+    tensors = readSafetensors(new Uint8Array(await fs.readFile(path.join(folder, 'optimizers.safetensors'))));
+  } catch (e) {
+    for (const m of Object.values(networks)) m.dispose();
+    if (e instanceof UgatitFormatError) throw e;
+    throw new UgatitFormatError(folder, `unreadable checkpoint (${(e as Error).message})`);
+  }
   const moments = (prefix: string, steps: Record<string, number>): TorchAdamState => {
     const pick = (kind: string) => Object.fromEntries(Object.entries(tensors)
       .filter(([k]) => k.startsWith(`${prefix}.${kind}.`)).map(([k, v]) => [k.slice(prefix.length + kind.length + 2), v]));
@@ -164,6 +237,42 @@ export async function loadTrainingCheckpoint(dirOrCheckpoint: string): Promise<L
     discriminatorOptimizer: moments('d', meta.discriminatorSteps),
   };
   return { networks: networks as unknown as UGATITNetworks, state, extra: meta.extra ?? {}, path: folder };
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Loads a checkpoint written by {@link saveTrainingCheckpoint}: a `ckpt-*` folder, or a
+ * training directory, whose newest complete checkpoint is read (`latest` first; an unreadable
+ * one is reported through `onSkip` and the next older one tried).
+ *
+ * @throws {@link UgatitFormatError} when no complete checkpoint is found or every one is invalid.
+ * @example
+ * ```ts
+ * const { networks, state, extra } = await loadTrainingCheckpoint('runs/avatars');
+ * const trainer = new UGATITTrainer(networks, options);
+ * trainer.setState(state);
+ * disposeTrainerState(state);
+ * ```
+ */
+export async function loadTrainingCheckpoint(dirOrCheckpoint: string, options: LoadCheckpointOptions = {}): Promise<LoadedCheckpoint> {
+  const { fs } = await node();
+  if (await isComplete(fs, dirOrCheckpoint)) {
+    return loadCheckpointFolder(dirOrCheckpoint);
+  }
+  const candidates = await checkpointCandidates(dirOrCheckpoint);
+  if (candidates.length === 0) throw new UgatitFormatError(dirOrCheckpoint, 'no complete training checkpoint (ckpt-*/state.json) found');
+  let first: Error | undefined;
+  for (const folder of candidates) {
+    try {
+      return await loadCheckpointFolder(folder);
+    } catch (e) {
+      if (!(e instanceof UgatitFormatError)) throw e;
+      first ??= e;
+      options.onSkip?.(folder, e);
+    }
+  }
+  throw first!;
 }
 
 /**

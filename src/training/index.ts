@@ -6,7 +6,7 @@ export type {
   UGATITNetworks, NetworkName, TrainerOptions, StepLosses, StepResult, StepOptions, TrainerState,
 } from './trainer';
 export { saveTrainingCheckpoint, loadTrainingCheckpoint, findLatestCheckpoint, disposeTrainerState, LATEST_CHECKPOINT_FILE } from './checkpoint';
-export type { CheckpointMetadata, LoadedCheckpoint } from './checkpoint';
+export type { CheckpointMetadata, LoadedCheckpoint, LoadCheckpointOptions } from './checkpoint';
 export { translationSampleSheet } from './sample-sheet';
 export { runTraining } from './run-training';
 export type { TrainingRunOptions } from './run-training';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { UgatitError } from '../errors';
+import { UgatitConfigError, UgatitError } from '../errors';
 import { encodePng } from '../data/image-codec';
 import { openUnpairedFolders, type ImageFolderState } from '../data/image-folder';
 import { tensorToImage } from '../data/tensor-image';
@@ -7,7 +7,9 @@ import { createDiscriminator } from '../networks/discriminator';
 import { createGenerator } from '../networks/generator';
 import { disposeTrainerState, findLatestCheckpoint, loadTrainingCheckpoint, saveTrainingCheckpoint } from './checkpoint';
 import { translationSampleSheet } from './sample-sheet';
-import { UGATITTrainer, type StepResult, type TrainerOptions, type UGATITNetworks } from './trainer';
+import {
+  NETWORK_NAMES, UGATITTrainer, type StepResult, type TrainerOptions, type TrainerState, type UGATITNetworks,
+} from './trainer';
 
 /** Options of {@link runTraining}. */
 export interface TrainingRunOptions extends TrainerOptions {
@@ -15,7 +17,7 @@ export interface TrainingRunOptions extends TrainerOptions {
   data: string;
   /** Output directory: checkpoints, `samples/`, `log.jsonl`. */
   out: string;
-  /** Image side. Default 96 (the global discriminator's minimum). */
+  /** Image side. Default 96 (the 7-layer global discriminator's minimum). */
   size?: number;
   /** Generator width. Default 64. */
   ngf?: number;
@@ -25,6 +27,10 @@ export interface TrainingRunOptions extends TrainerOptions {
   nBlocks?: number;
   /** Light generator. Default true. */
   light?: boolean;
+  /** Layers of the global discriminators. Default 7 (the reference's). */
+  globalLayers?: number;
+  /** Layers of the local discriminators. Default 5 (the reference's). */
+  localLayers?: number;
   /** Images per domain per iteration. Default 1. */
   batchSize?: number;
   /** Seed of data order and augmentation. Default 0. */
@@ -33,39 +39,94 @@ export interface TrainingRunOptions extends TrainerOptions {
   sampleEvery?: number;
   /** Iterations between checkpoints (0: only at the end). Default 500. */
   saveEvery?: number;
+  /** Checkpoints kept in `out`. Default 2. */
+  keep?: number;
   /** Test images per sample sheet. Default 4. */
   sampleCount?: number;
   /** Continue from the newest checkpoint in `out` if there is one. Default false. */
   resume?: boolean;
   /** Start from the networks of this checkpoint (a training directory or `ckpt-*` folder), with fresh optimizers. */
   init?: string;
-  /** Called after each iteration. */
+  /**
+   * Start from these networks (e.g. imported with `loadTorchStateDict`), trained in place, with
+   * fresh optimizers; `ngf`, `ndf`, `nBlocks`, `light` and the layer counts are then not used.
+   * Ignored when resuming.
+   */
+  networks?: UGATITNetworks;
+  /**
+   * What a non-finite loss does. `'stop'` (default): throw a {@link UgatitError} naming the
+   * iteration and the terms; the last checkpoint stays as it was. `'skip'`: put back the
+   * weights (spectral-norm state included), optimizer state and iteration count from before
+   * the step, log it, and go on with the next batch.
+   */
+  onNonFinite?: 'stop' | 'skip';
+  /** Stops the run after the current iteration, saving a checkpoint first (e.g. on Ctrl-C). */
+  signal?: AbortSignal;
+  /** Called after each completed iteration. */
   onStep?: (result: StepResult, trainer: UGATITTrainer) => void;
-  /** Receives progress messages (checkpoints, samples). Default: nothing. */
+  /** Receives progress messages (resume, checkpoints, samples, skipped steps). Default: nothing. */
   log?: (message: string) => void;
 }
 
-/** Configuration saved with each checkpoint so `--resume` rebuilds the same run. */
+/** Configuration saved with each checkpoint so `resume` rebuilds the same run. */
 interface RunConfig {
-  size: number; ngf: number; ndf: number; nBlocks: number; light: boolean; batchSize: number; seed: number;
-  iterations: number; trainer: TrainerOptions;
+  size: number; ngf: number; ndf: number; nBlocks: number; light: boolean; globalLayers: number; localLayers: number;
+  batchSize: number; seed: number; iterations: number; trainer: TrainerOptions;
 }
+
+const RUN_ONLY_OPTIONS = ['data', 'out', 'size', 'ngf', 'ndf', 'nBlocks', 'light', 'globalLayers', 'localLayers', 'batchSize',
+  'seed', 'sampleEvery', 'saveEvery', 'keep', 'sampleCount', 'resume', 'init', 'networks', 'onNonFinite', 'signal', 'onStep', 'log'] as const;
 
 function buildNetworks(c: RunConfig): UGATITNetworks {
   const gen = (name: string) => createGenerator({ ngf: c.ngf, nBlocks: c.nBlocks, imgSize: c.size, light: c.light, name });
   const dis = (name: string, nLayers: number) => createDiscriminator({ ndf: c.ndf, nLayers, name });
   return {
     genA2B: gen('genA2B'), genB2A: gen('genB2A'),
-    disGA: dis('disGA', 7), disGB: dis('disGB', 7), disLA: dis('disLA', 5), disLB: dis('disLB', 5),
+    disGA: dis('disGA', c.globalLayers), disGB: dis('disGB', c.globalLayers),
+    disLA: dis('disLA', c.localLayers), disLB: dis('disLB', c.localLayers),
   };
+}
+
+/** Every weight of the six networks (trainable or not, e.g. spectral-norm `u`, `v`). */
+function allVariables(networks: UGATITNetworks): tf.Variable[] {
+  return NETWORK_NAMES.flatMap((n) => networks[n].weights.map((w) => w.read() as tf.Variable));
+}
+
+/** A copy of everything a step changes, so a bad step can be undone. */
+interface Snapshot { weights: tf.Tensor[]; state: TrainerState }
+
+function takeSnapshot(networks: UGATITNetworks, trainer: UGATITTrainer): Snapshot {
+  return { weights: allVariables(networks).map((v) => tf.clone(v)), state: trainer.getState() };
+}
+
+function restoreSnapshot(s: Snapshot, networks: UGATITNetworks, trainer: UGATITTrainer): void {
+  allVariables(networks).forEach((v, i) => v.assign(s.weights[i]!));
+  trainer.setState(s.state);
+}
+
+function disposeSnapshot(s: Snapshot): void {
+  tf.dispose(s.weights);
+  disposeTrainerState(s.state);
+}
+
+/** Names of the weights holding NaN or ±Infinity, `<network>/<weight>`. */
+function nonFiniteWeights(networks: UGATITNetworks): string[] {
+  const names = NETWORK_NAMES.flatMap((n) => networks[n].weights.map((w) => `${n}/${w.originalName}`));
+  const flags = tf.tidy(() => tf.stack(allVariables(networks).map((v) => tf.all(tf.isFinite(v)))).dataSync());
+  return names.filter((_, i) => !flags[i]);
 }
 
 /**
  * Trains U-GAT-IT on an image folder, the reference's `UGATIT.train()` loop: checkpoints
- * (crash-safe, resumable to the identical result), sample sheets as PNG and one JSON log line
- * per iteration. Node only.
+ * (crash-safe, resumable to the identical result: networks, optimizers, data order and
+ * augmentation RNG), sample sheets as PNG (`samples/A2B_<iteration>.png`, `B2A_…`) and one JSON
+ * line per iteration in `log.jsonl` (iteration, seconds, lr and every loss term). A non-finite
+ * loss stops the run or skips the step (`onNonFinite`); a checkpoint is never written from
+ * non-finite weights. Node only.
  *
  * @returns the trainer after the last iteration (its networks are the trained ones).
+ * @throws {@link UgatitError} when the loss becomes non-finite (`onNonFinite: 'stop'`) or a
+ *   weight does at a checkpoint.
  * @example
  * ```ts
  * await runTraining({ data: 'data/avatars', out: 'runs/avatars', size: 96, ngf: 16, iterations: 20_000 });
@@ -74,36 +135,48 @@ function buildNetworks(c: RunConfig): UGATITNetworks {
 export async function runTraining(options: TrainingRunOptions): Promise<UGATITTrainer> {
   const [fs, path] = await Promise.all([import('node:fs/promises'), import('node:path')]);
   const log = options.log ?? (() => {});
-  const { data, out, onStep, init, resume, sampleEvery = 500, saveEvery = 500, sampleCount = 4 } = options;
+  const { data, out, onStep, init, resume, signal, sampleEvery = 500, saveEvery = 500, sampleCount = 4, keep = 2 } = options;
+  const onNonFinite = options.onNonFinite ?? 'stop';
+  if (onNonFinite !== 'stop' && onNonFinite !== 'skip') {
+    throw new UgatitConfigError(`runTraining: onNonFinite must be 'stop' or 'skip', received ${String(onNonFinite)}`);
+  }
   const trainerOptions: TrainerOptions = { ...options };
-  for (const k of ['data', 'out', 'size', 'ngf', 'ndf', 'nBlocks', 'light', 'batchSize', 'seed', 'sampleEvery', 'saveEvery',
-    'sampleCount', 'resume', 'init', 'onStep', 'log'] as const) delete (trainerOptions as Record<string, unknown>)[k];
+  for (const k of RUN_ONLY_OPTIONS) delete (trainerOptions as Record<string, unknown>)[k];
   let config: RunConfig = {
     size: options.size ?? 96, ngf: options.ngf ?? 64, ndf: options.ndf ?? options.ngf ?? 64, nBlocks: options.nBlocks ?? 4,
-    light: options.light ?? true, batchSize: options.batchSize ?? 1, seed: options.seed ?? 0,
-    iterations: options.iterations ?? 1_000_000, trainer: trainerOptions,
+    light: options.light ?? true, globalLayers: options.globalLayers ?? 7, localLayers: options.localLayers ?? 5,
+    batchSize: options.batchSize ?? 1, seed: options.seed ?? 0, iterations: options.iterations ?? 1_000_000, trainer: trainerOptions,
   };
   let networks: UGATITNetworks;
   let trainer: UGATITTrainer;
   let dataState: { trainA: ImageFolderState; trainB: ImageFolderState } | undefined;
+  let savedAt = -1;
   const checkpoint = resume ? await findLatestCheckpoint(out) : null;
   if (checkpoint) {
-    const loaded = await loadTrainingCheckpoint(checkpoint);
-    config = { ...(loaded.extra.config as RunConfig), iterations: options.iterations ?? (loaded.extra.config as RunConfig).iterations };
+    const loaded = await loadTrainingCheckpoint(out, { onSkip: (f, e) => log(`skipped unreadable checkpoint ${f}: ${e.message}`) });
+    const saved = loaded.extra.config as RunConfig;
+    config = { ...saved, globalLayers: saved.globalLayers ?? 7, localLayers: saved.localLayers ?? 5, iterations: options.iterations ?? saved.iterations };
+    config.trainer = { ...saved.trainer, iterations: config.iterations };
     networks = loaded.networks;
-    trainer = new UGATITTrainer(networks, { ...config.trainer, iterations: config.iterations });
+    trainer = new UGATITTrainer(networks, config.trainer);
     trainer.setState(loaded.state);
     disposeTrainerState(loaded.state);
     dataState = loaded.extra.data as typeof dataState;
+    savedAt = trainer.iteration;
     log(`resumed from ${loaded.path} at iteration ${trainer.iteration}`);
   } else {
-    if (init) {
-      networks = (await loadTrainingCheckpoint(init)).networks;
+    if (options.networks) {
+      networks = options.networks;
+    } else if (init) {
+      const loaded = await loadTrainingCheckpoint(init);
+      disposeTrainerState(loaded.state);
+      networks = loaded.networks;
       log(`initialised from ${init}`);
     } else {
       networks = buildNetworks(config);
     }
-    trainer = new UGATITTrainer(networks, { ...config.trainer, iterations: config.iterations });
+    config.trainer = { ...config.trainer, iterations: config.iterations };
+    trainer = new UGATITTrainer(networks, config.trainer);
   }
   const sets = await openUnpairedFolders(data, { size: config.size, seed: config.seed });
   if (dataState) {
@@ -118,9 +191,21 @@ export async function runTraining(options: TrainingRunOptions): Promise<UGATITTr
   };
   const samplesA = await testBatch(sets.testA);
   const samplesB = await testBatch(sets.testB);
-  const save = () => saveTrainingCheckpoint(out, networks, trainer.getState(),
-    { config, data: { trainA: sets.trainA.getState(), trainB: sets.trainB.getState() } })
-    .then((p) => log(`saved ${p}`));
+  const save = async () => {
+    const bad = nonFiniteWeights(networks);
+    if (bad.length) {
+      throw new UgatitError(`training diverged by iteration ${trainer.iteration}: non-finite weights ${bad.slice(0, 8).join(', ')}${bad.length > 8 ? ` and ${bad.length - 8} more` : ''}; not saved, the last checkpoint in ${out} is intact`);
+    }
+    const state = trainer.getState();
+    try {
+      const p = await saveTrainingCheckpoint(out, networks, state,
+        { config, data: { trainA: sets.trainA.getState(), trainB: sets.trainB.getState() } }, keep);
+      savedAt = trainer.iteration;
+      log(`saved ${p}`);
+    } finally {
+      disposeTrainerState(state);
+    }
+  };
   const writeSamples = async () => {
     for (const [name, real, fwd, bwd] of [['A2B', samplesA, networks.genA2B, networks.genB2A], ['B2A', samplesB, networks.genB2A, networks.genA2B]] as const) {
       if (!real) continue;
@@ -133,21 +218,35 @@ export async function runTraining(options: TrainingRunOptions): Promise<UGATITTr
     log(`samples at iteration ${trainer.iteration}`);
   };
   try {
-    while (trainer.iteration < config.iterations) {
+    while (trainer.iteration < config.iterations && !signal?.aborted) {
       const realA = await sets.trainA.nextBatch(config.batchSize);
       const realB = await sets.trainB.nextBatch(config.batchSize);
-      const result = await trainer.step(realA, realB);
-      tf.dispose([realA, realB]);
+      const snapshot = onNonFinite === 'skip' ? takeSnapshot(networks, trainer) : null;
+      let result: StepResult;
+      try {
+        result = await trainer.step(realA, realB);
+      } finally {
+        tf.dispose([realA, realB]);
+      }
       const bad = Object.entries(result.losses).filter(([, v]) => !Number.isFinite(v));
       if (bad.length) {
-        throw new UgatitError(`training diverged at iteration ${result.iteration}: non-finite ${bad.map(([k, v]) => `${k}=${v}`).join(', ')}; the last checkpoint in ${out} is intact`);
+        const terms = bad.map(([k, v]) => `${k}=${v}`).join(', ');
+        if (snapshot) {
+          restoreSnapshot(snapshot, networks, trainer);
+          disposeSnapshot(snapshot);
+          await logFile.write(JSON.stringify({ iteration: result.iteration, skipped: true, nonFinite: Object.fromEntries(bad.map(([k, v]) => [k, String(v)])) }) + '\n');
+          log(`skipped iteration ${result.iteration}: non-finite ${terms}; weights and optimizer state restored`);
+          continue;
+        }
+        throw new UgatitError(`training diverged at iteration ${result.iteration}: non-finite ${terms}; the last checkpoint in ${out} is intact`);
       }
+      if (snapshot) disposeSnapshot(snapshot);
       await logFile.write(JSON.stringify({ iteration: result.iteration, seconds: result.seconds, lr: result.lr, ...result.losses }) + '\n');
       onStep?.(result, trainer);
       if (sampleEvery > 0 && result.iteration % sampleEvery === 0) await writeSamples();
       if (saveEvery > 0 && result.iteration % saveEvery === 0) await save();
     }
-    if (saveEvery === 0 || trainer.iteration % saveEvery !== 0) await save();
+    if (savedAt !== trainer.iteration) await save();
   } finally {
     await logFile.close();
     tf.dispose([samplesA, samplesB].filter((t): t is tf.Tensor4D => t !== null));

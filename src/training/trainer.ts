@@ -44,7 +44,11 @@ export interface TrainerOptions {
   weightDecay?: number;
   /** Adam eps. Default 1e-8 (PyTorch's). */
   eps?: number;
-  /** Total iterations planned; the learning rate decays linearly to 0 over the second half. Default 1 000 000. */
+  /**
+   * Total iterations planned; the learning rate decays linearly to 0 over the second half
+   * (`lr −= lr0 / floor(iterations / 2)` at every step past `floor(iterations / 2)`, never below 0).
+   * Default 1 000 000.
+   */
   iterations?: number;
   /** Linear learning-rate decay over the second half of `iterations`. Default true. */
   decay?: boolean;
@@ -59,20 +63,63 @@ export interface TrainerOptions {
   /**
    * Parts to keep fixed while fine-tuning, matched against `<network>/<layer>` (e.g.
    * `'disGA'` freezes a whole network, `/^gen(A2B|B2A)\/(stem|down_|enc_res_)/` both encoders).
-   * A string matches as a prefix.
+   * A string matches as a prefix. Frozen layers keep their trainable weights; a frozen
+   * discriminator still advances its spectral-norm `u`, `v` in training mode, as the reference's
+   * `requires_grad = False` modules do.
    */
   freeze?: ReadonlyArray<string | RegExp>;
 }
 
 /** Every loss term of one iteration, as numbers, named as the reference logs them. */
 export interface StepLosses {
-  D_loss: number; G_loss: number;
-  D_GA: number; D_GA_cam: number; D_LA: number; D_LA_cam: number;
-  D_GB: number; D_GB_cam: number; D_LB: number; D_LB_cam: number;
-  G_ad_GA: number; G_ad_GA_cam: number; G_ad_LA: number; G_ad_LA_cam: number;
-  G_ad_GB: number; G_ad_GB_cam: number; G_ad_LB: number; G_ad_LB_cam: number;
-  G_recon_A: number; G_recon_B: number; G_identity_A: number; G_identity_B: number;
-  G_cam_A: number; G_cam_B: number;
+  /** Total discriminator loss (both domains, weighted). */
+  D_loss: number;
+  /** Total generator loss (both domains, weighted). */
+  G_loss: number;
+  /** LSGAN loss of the global discriminator of domain A on real A and fake A images. */
+  D_GA: number;
+  /** LSGAN loss of the CAM logit of the global discriminator of domain A. */
+  D_GA_cam: number;
+  /** LSGAN loss of the local discriminator of domain A on real A and fake A images. */
+  D_LA: number;
+  /** LSGAN loss of the CAM logit of the local discriminator of domain A. */
+  D_LA_cam: number;
+  /** LSGAN loss of the global discriminator of domain B on real B and fake B images. */
+  D_GB: number;
+  /** LSGAN loss of the CAM logit of the global discriminator of domain B. */
+  D_GB_cam: number;
+  /** LSGAN loss of the local discriminator of domain B on real B and fake B images. */
+  D_LB: number;
+  /** LSGAN loss of the CAM logit of the local discriminator of domain B. */
+  D_LB_cam: number;
+  /** Adversarial (LSGAN) loss of the generator producing domain A, against the global discriminator. */
+  G_ad_GA: number;
+  /** Adversarial loss of the same generator against that discriminator's CAM logit. */
+  G_ad_GA_cam: number;
+  /** Adversarial (LSGAN) loss of the generator producing domain A, against the local discriminator. */
+  G_ad_LA: number;
+  /** Adversarial loss of the same generator against that discriminator's CAM logit. */
+  G_ad_LA_cam: number;
+  /** Adversarial (LSGAN) loss of the generator producing domain B, against the global discriminator. */
+  G_ad_GB: number;
+  /** Adversarial loss of the same generator against that discriminator's CAM logit. */
+  G_ad_GB_cam: number;
+  /** Adversarial (LSGAN) loss of the generator producing domain B, against the local discriminator. */
+  G_ad_LB: number;
+  /** Adversarial loss of the same generator against that discriminator's CAM logit. */
+  G_ad_LB_cam: number;
+  /** Cycle L1 loss: A → B → A against the real A image. */
+  G_recon_A: number;
+  /** Cycle L1 loss: B → A → B against the real B image. */
+  G_recon_B: number;
+  /** Identity L1 loss: the generator producing A applied to a real A image. */
+  G_identity_A: number;
+  /** Identity L1 loss: the generator producing B applied to a real B image. */
+  G_identity_B: number;
+  /** CAM (BCE) loss of the generator producing A: its auxiliary classifier tells B inputs (1) from A inputs (0). */
+  G_cam_A: number;
+  /** CAM (BCE) loss of the generator producing B: its auxiliary classifier tells A inputs (1) from B inputs (0). */
+  G_cam_B: number;
 }
 
 /** Result of {@link UGATITTrainer.step}. */
@@ -212,7 +259,10 @@ export class UGATITTrainer {
     }
     const step = this.iterationCount + 1;
     const half = Math.floor(this.iterations / 2);
-    if (this.decay && step > half) this.lr = this.lr - this.initialLr / half;
+    // Repeated subtraction rounds, and an odd `iterations` takes one decrement more than the
+    // reference's `iteration // 2` divisor allows: both would end slightly below 0 (the reference
+    // then steps with a negative lr), so the schedule stops at 0.
+    if (this.decay && half > 0 && step > half) this.lr = Math.max(0, this.lr - this.initialLr / half);
     const lr = this.lr;
     const { genA2B, genB2A, disGA, disGB, disLA, disLB } = this.networks;
     const run = (model: tfl.LayersModel, x: tf.Tensor) => model.apply(x, { training: true }) as unknown as Outputs;
