@@ -3,7 +3,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { UgatitConfigError } from '../errors';
 import { ClipConstraint } from './clip-constraint';
 import { instanceLayerMix } from './instance-layer-mix';
-import type { LayerArgs } from './tfjs-internals';
+import { tidyWrites, type LayerArgs } from './tfjs-internals';
 
 /**
  * Adaptive Layer-Instance Normalisation: γ·(ρ·x̂_IN + (1−ρ)·x̂_LN) + β with γ and β given
@@ -51,10 +51,16 @@ export interface AdaLINArgs extends LayerArgs {
  * ```
  */
 export class AdaLIN extends tfl.layers.Layer {
-  /** @nocollapse */
+  /**
+   * Name of the class in saved models (`model.json`); prefixed so it never shadows a tfjs built-in.
+   * @nocollapse
+   */
   static className = 'UgatitAdaLIN';
+  /** Initial value of ρ, the instance/layer normalisation mix. */
   readonly rhoInit: number;
+  /** Added to the variances before the square root. */
   readonly epsilon: number;
+  /** Unbiased (n − 1) variances, as PyTorch's `torch.var` in the reference. */
   readonly unbiased: boolean;
   private rho?: tfl.LayerVariable;
 
@@ -79,8 +85,8 @@ export class AdaLIN extends tfl.layers.Layer {
         throw new UgatitConfigError(`AdaLIN: ${label} must have shape [N, ${channels}], received [${s}]`);
       }
     }
-    this.rho = this.addWeight('rho', [channels], 'float32', tfl.initializers.constant({ value: this.rhoInit }),
-      undefined, true, new ClipConstraint({ min: 0, max: 1 }));
+    this.rho = tidyWrites(this.addWeight('rho', [channels], 'float32', tfl.initializers.constant({ value: this.rhoInit }),
+      undefined, true, new ClipConstraint({ min: 0, max: 1 })));
     this.built = true;
   }
 

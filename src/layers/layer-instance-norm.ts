@@ -3,7 +3,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { UgatitConfigError } from '../errors';
 import { ClipConstraint } from './clip-constraint';
 import { instanceLayerMix } from './instance-layer-mix';
-import type { LayerArgs } from './tfjs-internals';
+import { tidyWrites, type LayerArgs } from './tfjs-internals';
 
 /**
  * Layer-Instance Normalisation with learned per-channel γ and β:
@@ -47,10 +47,16 @@ export interface ILNArgs extends LayerArgs {
  * ```
  */
 export class ILN extends tfl.layers.Layer {
-  /** @nocollapse */
+  /**
+   * Name of the class in saved models (`model.json`); prefixed so it never shadows a tfjs built-in.
+   * @nocollapse
+   */
   static className = 'UgatitILN';
+  /** Initial value of ρ, the instance/layer normalisation mix. */
   readonly rhoInit: number;
+  /** Added to the variances before the square root. */
   readonly epsilon: number;
+  /** Unbiased (n − 1) variances, as PyTorch's `torch.var` in the reference. */
   readonly unbiased: boolean;
   private rho?: tfl.LayerVariable;
   private gamma?: tfl.LayerVariable;
@@ -69,8 +75,8 @@ export class ILN extends tfl.layers.Layer {
     const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tfl.Shape;
     const channels = shape[3];
     if (channels == null) throw new UgatitConfigError(`ILN: the channel axis must be known, received shape [${shape}]`);
-    this.rho = this.addWeight('rho', [channels], 'float32', tfl.initializers.constant({ value: this.rhoInit }),
-      undefined, true, new ClipConstraint({ min: 0, max: 1 }));
+    this.rho = tidyWrites(this.addWeight('rho', [channels], 'float32', tfl.initializers.constant({ value: this.rhoInit }),
+      undefined, true, new ClipConstraint({ min: 0, max: 1 })));
     this.gamma = this.addWeight('gamma', [channels], 'float32', tfl.initializers.ones());
     this.beta = this.addWeight('beta', [channels], 'float32', tfl.initializers.zeros());
     this.built = true;

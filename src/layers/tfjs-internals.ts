@@ -1,3 +1,4 @@
+import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { Constraint } from '@tensorflow/tfjs-layers/dist/constraints';
 import type { Initializer } from '@tensorflow/tfjs-layers/dist/initializers';
@@ -19,3 +20,18 @@ export type { Kwargs } from '@tensorflow/tfjs-layers/dist/types';
 
 /** The function type `tf.customGrad` takes, for forward functions of plain tensors. */
 export type CustomGradFunc = Parameters<typeof import('@tensorflow/tfjs-core').customGrad>[0];
+
+/**
+ * Makes a constrained weight's writes leak-free. tfjs-layers' `LayerVariable.write` assigns
+ * `constraint.apply(value)` and never disposes that tensor; `setWeights` hides this inside a
+ * tidy, but `Container.loadWeights` (every `loadLayersModel`) does not, leaving one tensor per
+ * constrained weight per load. Running this variable's writes inside a tidy frees it.
+ */
+export function tidyWrites(variable: tfl.LayerVariable): tfl.LayerVariable {
+  const write = variable.write.bind(variable);
+  variable.write = (value) => {
+    tf.tidy(() => { write(value); });
+    return variable;
+  };
+  return variable;
+}

@@ -29,6 +29,19 @@ describe.each(BACKENDS)('AdaLIN on %s', (backend) => {
     tf.dispose(inputs);
   });
 
+  it('clips a written ρ into [0, 1] without leaking the clipped tensor (tfjs-layers loadWeights writes outside a tidy)', () => {
+    const layer = adaLIN();
+    const inputs = [tf.randomNormal([1, 3, 3, 4]), tf.ones([1, 4]), tf.zeros([1, 4])];
+    tf.dispose(layer.apply(inputs) as tf.Tensor);
+    const value = tf.tensor1d([-0.5, 0.25, 1, 1.5]);
+    const before = tf.memory().numTensors;
+    layer.trainableWeights[0].write(value);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(Array.from(layer.getWeights()[0].dataSync())).toEqual([0, 0.25, 1, 1]);
+    layer.dispose();
+    tf.dispose([value, ...inputs]);
+  });
+
   // torch.var is unbiased by default: the reference divides by n − 1.
   it.each([true, false])('adaLinNormalize equals the reference formula in float64 (unbiased %s)', (unbiased) => {
     const shape = [2, 3, 3, 2];
