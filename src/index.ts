@@ -1,6 +1,7 @@
 /**
  * U-GAT-IT for TensorFlow.js.
  *
+ * @document ../docs/architecture.md
  * @packageDocumentation
  */
 export { UgatitError, UgatitFormatError, UgatitConfigError } from './errors';

@@ -24,7 +24,12 @@ export interface GammaBetaMlpOptions {
  * const { gamma, beta } = gammaBetaMlp(features, { light: true });
  * ```
  */
-export function gammaBetaMlp(x: tfl.SymbolicTensor, o: GammaBetaMlpOptions): { gamma: tfl.SymbolicTensor; beta: tfl.SymbolicTensor } {
+export function gammaBetaMlp(x: tfl.SymbolicTensor, o: GammaBetaMlpOptions): {
+  /** AdaLIN scale, `[N, C]`. */
+  gamma: tfl.SymbolicTensor;
+  /** AdaLIN shift, `[N, C]`. */
+  beta: tfl.SymbolicTensor;
+} {
   const name = o.name ?? 'mlp';
   const [, h, w, c] = x.shape as number[];
   const dense = (input: tfl.SymbolicTensor, fanIn: number, layerName: string, activation?: 'relu') =>

@@ -18,9 +18,13 @@ export const IMAGE_MAX_PIXELS = 64_000_000;
  * ```
  */
 export interface DecodedImage {
+  /** Width in pixels. */
   readonly width: number;
+  /** Height in pixels. */
   readonly height: number;
+  /** Always 3 (RGB). */
   readonly channels: 3;
+  /** `height · width · 3` bytes, row-major RGB. */
   readonly data: Uint8Array;
 }
 
@@ -33,9 +37,13 @@ export interface DecodedImage {
  * ```
  */
 export interface RawImage {
+  /** Width in pixels. */
   readonly width: number;
+  /** Height in pixels. */
   readonly height: number;
+  /** 3 (RGB) or 4 (RGBA). */
   readonly channels: 3 | 4;
+  /** `height · width · channels` bytes, row-major. */
   readonly data: Uint8Array;
 }
 
@@ -58,8 +66,11 @@ export type ImageFormat = 'png' | 'jpeg';
  * ```
  */
 export interface ImageHeader {
+  /** The container format. */
   format: ImageFormat;
+  /** Width in pixels. */
   width: number;
+  /** Height in pixels. */
   height: number;
   /** PNG bit depth (1, 2, 4, 8, 16) or JPEG sample precision (8). */
   bitDepth: number;

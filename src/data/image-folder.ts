@@ -83,7 +83,9 @@ function byCodePoint(a: string, b: string): number {
  * ```
  */
 export interface BadImageFile {
+  /** Path of the file, as listed. */
   path: string;
+  /** Why it could not be decoded. */
   error: UgatitFormatError;
 }
 
@@ -127,13 +129,17 @@ export interface ImageFolderOptions {
  * ```
  */
 export interface ImageFolderState {
+  /** Format version of this state object. */
   version: 1;
   /** How many files were listed; `setState` refuses a state from a different listing. */
   fileCount: number;
+  /** Epochs started so far. */
   epoch: number;
+  /** Index into `order` of the next file. */
   position: number;
   /** File indices in this epoch's order; empty before the first epoch starts. */
   order: number[];
+  /** State of the shuffling and augmentation generator. */
   rng: number[];
   /** Indices of files reported bad (skipped). */
   bad: number[];
@@ -162,7 +168,13 @@ export class ImageFolderDataset {
   private bad = new Set<number>();
   private readonly opts: Required<Pick<ImageFolderOptions, 'size' | 'train' | 'shuffle' | 'onBadFile' | 'dropLast'>> & ImageFolderOptions;
 
-  private constructor(readonly root: string, readonly files: readonly string[], options: ImageFolderOptions) {
+  private constructor(
+    /** The folder the images were listed from. */
+    readonly root: string,
+    /** Every image file found, in {@link listImages} order. */
+    readonly files: readonly string[],
+    options: ImageFolderOptions,
+  ) {
     const train = options.train ?? true;
     this.opts = { ...options, train, shuffle: options.shuffle ?? train, onBadFile: options.onBadFile ?? 'throw', dropLast: options.dropLast ?? false };
     this.rng = new Rng(options.seed ?? 0);

@@ -155,9 +155,13 @@ export class TorchStorageType {
  */
 export class TorchTensorRef {
   constructor(
+    /** What the persistent-load callback returned for the storage. */
     readonly storage: unknown,
+    /** Offset of the first element in the storage, in elements. */
     readonly offset: number,
+    /** Size of each dimension. */
     readonly shape: readonly number[],
+    /** Step in elements between neighbours along each dimension. */
     readonly stride: readonly number[],
   ) {}
 }
@@ -334,7 +338,9 @@ function decodeLong(bytes: Uint8Array): number | bigint {
  * ```
  */
 export interface UnpickleResult {
+  /** The decoded value. */
   value: unknown;
+  /** Byte offset just past the pickle's STOP opcode. */
   end: number;
 }
 

@@ -36,7 +36,14 @@ export interface CamWeights {
  * ```
  */
 export function camAttention(x: tf.Tensor4D, w: CamWeights, activation: CamActivation, alpha = 0.2):
-  { features: tf.Tensor4D; camLogit: tf.Tensor2D; heatmap: tf.Tensor4D } {
+  {
+    /** Re-weighted features after the 1×1 convolution and activation, `[N, H, W, C]`. */
+    features: tf.Tensor4D;
+    /** GAP and GMP logits, `[N, 2]`. */
+    camLogit: tf.Tensor2D;
+    /** Channel sum of the re-weighted features, `[N, H, W, 1]`. */
+    heatmap: tf.Tensor4D;
+  } {
   return tf.tidy(() => {
     const c = x.shape[3];
     const gapLogit = tf.matMul(tf.mean(x, [1, 2]), w.gapLogitKernel);
@@ -76,9 +83,14 @@ export interface CAMAttentionArgs extends LayerArgs {
  * ```
  */
 export class CAMAttention extends tfl.layers.Layer {
-  /** @nocollapse */
+  /**
+   * Name of the class in saved models (`model.json`); prefixed so it never shadows a tfjs built-in.
+   * @nocollapse
+   */
   static className = 'UgatitCAMAttention';
+  /** Activation after the 1×1 convolution: `'relu'` (generator) or `'leakyRelu'` (discriminator). */
   readonly activation: CamActivation;
+  /** Whether the GAP and GMP logit weights are spectral-normalised (the discriminator). */
   readonly spectralNorm: boolean;
   private gap?: SpectralWeights & { kernel: tfl.LayerVariable };
   private gmp?: SpectralWeights & { kernel: tfl.LayerVariable };

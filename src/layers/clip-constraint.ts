@@ -22,9 +22,14 @@ export interface ClipConstraintArgs {
  * ```
  */
 export class ClipConstraint extends ConstraintBase {
-  /** @nocollapse */
+  /**
+   * Name of the class in saved models (`model.json`); prefixed so it never shadows a tfjs built-in.
+   * @nocollapse
+   */
   static className = 'UgatitClip';
+  /** Lower bound. */
   readonly min: number;
+  /** Upper bound. */
   readonly max: number;
 
   constructor(args: ClipConstraintArgs = {}) {
@@ -36,10 +41,12 @@ export class ClipConstraint extends ConstraintBase {
     }
   }
 
+  /** Returns `w` clipped to [min, max]. */
   apply(w: tf.Tensor): tf.Tensor {
     return tf.clipByValue(w, this.min, this.max);
   }
 
+  /** The constructor arguments, for serialisation. */
   override getConfig(): tf.serialization.ConfigDict {
     return { min: this.min, max: this.max };
   }

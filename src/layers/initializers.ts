@@ -21,9 +21,14 @@ export interface TorchUniformArgs {
  * ```
  */
 export class TorchUniform extends InitializerBase {
-  /** @nocollapse */
+  /**
+   * Name of the class in saved models (`model.json`); prefixed so it never shadows a tfjs built-in.
+   * @nocollapse
+   */
   static className = 'UgatitTorchUniform';
+  /** Fan-in: values are drawn from U(−1/√fanIn, 1/√fanIn). */
   readonly fanIn: number;
+  /** Seed of the draws; unseeded when undefined. */
   readonly seed?: number;
 
   constructor(args: TorchUniformArgs) {
@@ -40,6 +45,7 @@ export class TorchUniform extends InitializerBase {
     return tf.randomUniform(shape, -bound, bound, dtype as 'float32', this.seed);
   }
 
+  /** The constructor arguments, for serialisation. */
   override getConfig(): tf.serialization.ConfigDict {
     return this.seed === undefined ? { fanIn: this.fanIn } : { fanIn: this.fanIn, seed: this.seed };
   }
@@ -56,8 +62,12 @@ tf.serialization.registerClass(TorchUniform);
  * ```
  */
 export class UnitNormal extends InitializerBase {
-  /** @nocollapse */
+  /**
+   * Name of the class in saved models (`model.json`); prefixed so it never shadows a tfjs built-in.
+   * @nocollapse
+   */
   static className = 'UgatitUnitNormal';
+  /** Seed of the draws; unseeded when undefined. */
   readonly seed?: number;
 
   constructor(args: { seed?: number } = {}) {
@@ -72,6 +82,7 @@ export class UnitNormal extends InitializerBase {
     });
   }
 
+  /** The constructor arguments, for serialisation. */
   override getConfig(): tf.serialization.ConfigDict {
     return this.seed === undefined ? {} : { seed: this.seed };
   }

@@ -38,8 +38,12 @@ export interface InstanceNormArgs extends LayerArgs {
  * ```
  */
 export class InstanceNorm extends tfl.layers.Layer {
-  /** @nocollapse */
+  /**
+   * Name of the class in saved models (`model.json`); prefixed so it never shadows a tfjs built-in.
+   * @nocollapse
+   */
   static className = 'UgatitInstanceNorm';
+  /** Added to the variance before the square root. */
   readonly epsilon: number;
 
   constructor(args: InstanceNormArgs = {}) {

@@ -20,8 +20,12 @@ export interface MinInputSizeArgs extends LayerArgs {
  * ```
  */
 export class MinInputSize extends tfl.layers.Layer {
-  /** @nocollapse */
+  /**
+   * Name of the class in saved models (`model.json`); prefixed so it never shadows a tfjs built-in.
+   * @nocollapse
+   */
   static className = 'UgatitMinInputSize';
+  /** Smallest height and width accepted. */
   readonly minSize: number;
 
   constructor(args: MinInputSizeArgs) {

@@ -70,8 +70,12 @@ export interface ReflectionPad2DArgs extends LayerArgs {
  * ```
  */
 export class ReflectionPad2D extends tfl.layers.Layer {
-  /** @nocollapse */
+  /**
+   * Name of the class in saved models (`model.json`); prefixed so it never shadows a tfjs built-in.
+   * @nocollapse
+   */
   static className = 'UgatitReflectionPad2D';
+  /** Pixels added on each side of both spatial axes. */
   readonly padding: number;
 
   constructor(args: ReflectionPad2DArgs) {

@@ -30,11 +30,18 @@ export interface SpectralNormConv2DArgs extends LayerArgs {
  * ```
  */
 export class SpectralNormConv2D extends tfl.layers.Layer {
-  /** @nocollapse */
+  /**
+   * Name of the class in saved models (`model.json`); prefixed so it never shadows a tfjs built-in.
+   * @nocollapse
+   */
   static className = 'UgatitSpectralNormConv2D';
+  /** Output channels. */
   readonly filters: number;
+  /** Side of the square kernel. */
   readonly kernelSize: number;
+  /** Stride along both spatial axes. */
   readonly strides: number;
+  /** Whether a bias is added. */
   readonly useBias: boolean;
   private kernel?: tfl.LayerVariable;
   private bias?: tfl.LayerVariable;

@@ -24,9 +24,14 @@ export interface SpectralNormDenseArgs extends LayerArgs {
  * ```
  */
 export class SpectralNormDense extends tfl.layers.Layer {
-  /** @nocollapse */
+  /**
+   * Name of the class in saved models (`model.json`); prefixed so it never shadows a tfjs built-in.
+   * @nocollapse
+   */
   static className = 'UgatitSpectralNormDense';
+  /** Output features. */
   readonly units: number;
+  /** Whether a bias is added. */
   readonly useBias: boolean;
   private kernel?: tfl.LayerVariable;
   private bias?: tfl.LayerVariable;

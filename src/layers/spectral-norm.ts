@@ -36,7 +36,12 @@ export function spectralMatrix(kernel: tf.Tensor): tf.Tensor2D {
  * const { u, v } = powerIteration(kernel, u0);
  * ```
  */
-export function powerIteration(kernel: tf.Tensor, u: tf.Tensor1D): { u: tf.Tensor1D; v: tf.Tensor1D } {
+export function powerIteration(kernel: tf.Tensor, u: tf.Tensor1D): {
+  /** The advanced left singular vector, `[out]`. */
+  u: tf.Tensor1D;
+  /** The advanced right singular vector, `[kh·kw·in]`. */
+  v: tf.Tensor1D;
+} {
   return tf.tidy(() => {
     const m = stopGradient(spectralMatrix(kernel));
     const v = normalize(tf.squeeze(tf.matMul(m, tf.reshape(stopGradient(u), [-1, 1])), [1]));
@@ -80,11 +85,24 @@ export function spectralNormalizeKernel<T extends tf.Tensor>(kernel: T, u: tf.Te
 /** The variables a spectral-normalised weight owns. */
 export interface SpectralWeights {
   /** The raw, trainable kernel (PyTorch `weight_orig`). */
-  kernel: { read(): tf.Tensor };
+  kernel: {
+    /** The current kernel. */
+    read(): tf.Tensor;
+  };
   /** Left singular vector estimate (PyTorch `weight_u`). */
-  u: { read(): tf.Tensor; write(t: tf.Tensor): unknown };
+  u: {
+    /** The current u, `[out]`. */
+    read(): tf.Tensor;
+    /** Stores the advanced u. */
+    write(t: tf.Tensor): unknown;
+  };
   /** Right singular vector estimate (PyTorch `weight_v`, in this library's (kh, kw, in) order). */
-  v: { read(): tf.Tensor; write(t: tf.Tensor): unknown };
+  v: {
+    /** The current v, `[kh·kw·in]` (or `[in]` for a dense kernel). */
+    read(): tf.Tensor;
+    /** Stores the advanced v. */
+    write(t: tf.Tensor): unknown;
+  };
 }
 
 /**

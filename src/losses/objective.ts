@@ -47,7 +47,9 @@ export type AdversarialTerms = {
  * 16 MSE terms.
  */
 export type DiscriminatorLossTerms = {
+  /** Terms of the domain-A discriminators (D_GA, D_LA). */
   A: AdversarialTerms;
+  /** Terms of the domain-B discriminators (D_GB, D_LB). */
   B: AdversarialTerms;
 };
 
@@ -68,7 +70,9 @@ export type GeneratorDomainTerms = {
  * producing domain A: G_B2A, D_GA, D_LA, cycle A2B2A, identity A2A) and `G_loss_B`.
  */
 export type GeneratorLossTerms = {
+  /** Terms about domain-A images (`G_loss_A`). */
   A: GeneratorDomainTerms;
+  /** Terms about domain-B images (`G_loss_B`). */
   B: GeneratorDomainTerms;
 };
 

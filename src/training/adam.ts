@@ -118,6 +118,7 @@ export class TorchAdam {
     return this.lrValue;
   }
 
+  /** Sets the learning rate of the next update (≥ 0). */
   set lr(value: number) {
     checkNonNegative('lr', value);
     this.lrValue = value;
