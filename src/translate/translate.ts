@@ -42,7 +42,12 @@ export interface TranslateResult {
 }
 
 /** The square side a generator was built for, or null when its input size is free. */
-export function generatorInputSize(generator: tfl.LayersModel): { size: number | null; channels: number } {
+export function generatorInputSize(generator: tfl.LayersModel): {
+  /** Side of the square input, or null when the model accepts any size. */
+  size: number | null;
+  /** Input channels. */
+  channels: number;
+} {
   const shape = generator.inputs[0]?.shape;
   if (!shape || shape.length !== 4) throw new UgatitConfigError(`translate: ${generator.name} does not take [n, h, w, c] images`);
   const [, h, w, c] = shape;

@@ -11,8 +11,20 @@ const SIX = ['genA2B', 'genB2A', 'disGA', 'disGB', 'disLA', 'disLB'] as const;
 
 /** A network architecture read off a PyTorch state_dict. */
 export type InferredNetwork =
-  | { kind: 'generator'; config: Required<Pick<GeneratorConfig, 'inputChannels' | 'outputChannels' | 'ngf' | 'nBlocks' | 'imgSize' | 'light'>>; imgSizeInferred: boolean }
-  | { kind: 'discriminator'; config: Required<Pick<DiscriminatorConfig, 'inputChannels' | 'ndf' | 'nLayers'>> };
+  | {
+    /** A `ResnetGenerator`. */
+    kind: 'generator';
+    /** Its configuration, for {@link createGenerator}. */
+    config: Required<Pick<GeneratorConfig, 'inputChannels' | 'outputChannels' | 'ngf' | 'nBlocks' | 'imgSize' | 'light'>>;
+    /** Whether `imgSize` was read off the weights (full generators) rather than taken from the options. */
+    imgSizeInferred: boolean;
+  }
+  | {
+    /** A `Discriminator`. */
+    kind: 'discriminator';
+    /** Its configuration, for {@link createDiscriminator}. */
+    config: Required<Pick<DiscriminatorConfig, 'inputChannels' | 'ndf' | 'nLayers'>>;
+  };
 
 /** Options of {@link inferTorchNetwork} and {@link convertTorchCheckpoint}. */
 export interface InferNetworkOptions {
@@ -23,7 +35,10 @@ export interface InferNetworkOptions {
 }
 
 /** Weight shapes by PyTorch key: a state_dict, or rows of `torchWeightTable`. */
-export type TorchShapes = Readonly<Record<string, { readonly shape: readonly number[] }>>;
+export type TorchShapes = Readonly<Record<string, {
+  /** The tensor's shape in PyTorch layout. */
+  readonly shape: readonly number[];
+}>>;
 
 function shapeOf(sd: TorchShapes, key: string, owner: string): number[] {
   const t = sd[key];

@@ -123,7 +123,12 @@ export async function saveLayersModelFloat16(model: tfl.LayersModel, dir: string
  */
 export function readFloat16ModelFiles(
   modelJson: Uint8Array, files: Readonly<Record<string, Uint8Array>>,
-): { modelJson: Uint8Array; files: Record<string, Uint8Array> } {
+): {
+  /** The `model.json` bytes, with float32 weight specs. */
+  modelJson: Uint8Array;
+  /** Weight files by name, float32 (a copy of the input when nothing was quantized). */
+  files: Record<string, Uint8Array>;
+} {
   const fail = (m: string): never => { throw new UgatitFormatError(MODEL_JSON_FILE, m); };
   if (modelJson.byteLength > MODEL_JSON_MAX_BYTES) fail(`${modelJson.byteLength} bytes, above the ${MODEL_JSON_MAX_BYTES}-byte limit`);
   let json: { weightsManifest?: Array<{ paths?: unknown; weights?: Array<Record<string, unknown>> }> };
