@@ -1,0 +1,136 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import jpeg from 'jpeg-js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  UGATITTrainer, createDiscriminator, createGenerator, decodeImage, exportWeights, readSafetensors, readTorchCheckpoint,
+  saveTrainingCheckpoint, type NamedTensors,
+} from '../../src';
+import { useBackend } from '../helpers/backends';
+
+const ROOT = path.resolve(__dirname, '../..');
+const FIXTURES = path.join(ROOT, 'test/fixtures/pytorch-reference');
+let dir: string;
+
+interface Run { code: number; stdout: string; stderr: string }
+async function cli(...args: string[]): Promise<Run> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'), path.join(ROOT, 'src/cli/main.ts'), ...args], { cwd: dir, timeout: 120_000 });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code?: number; stdout: string; stderr: string };
+    return { code: typeof err.code === 'number' ? err.code : -1, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+beforeAll(async () => {
+  await useBackend('cpu');
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ugatit-cli-'));
+  const g = (name: string) => createGenerator({ ngf: 4, nBlocks: 1, imgSize: 16, light: true, name });
+  const d = (name: string, nLayers: number) => createDiscriminator({ ndf: 2, nLayers, name });
+  const nets = { genA2B: g('genA2B'), genB2A: g('genB2A'), disGA: d('disGA', 7), disGB: d('disGB', 7), disLA: d('disLA', 5), disLB: d('disLB', 5) };
+  const trainer = new UGATITTrainer(nets, { iterations: 10 });
+  await saveTrainingCheckpoint(path.join(dir, 'run'), nets, trainer.getState(), { config: { size: 16 } });
+  trainer.dispose();
+  Object.values(nets).forEach((n) => n.dispose());
+  await exportWeights({ from: path.join(dir, 'run'), out: path.join(dir, 'weights') });
+  const images = path.join(dir, 'images');
+  await fs.mkdir(path.join(images, 'sub'), { recursive: true });
+  await fs.copyFile(path.join(ROOT, 'examples/samples/A/00000.png'), path.join(images, 'a.png'));
+  const rgba = Buffer.alloc(20 * 12 * 4, 200);
+  await fs.writeFile(path.join(images, 'sub', 'b.jpg'), jpeg.encode({ data: rgba, width: 20, height: 12 }, 90).data);
+  await fs.writeFile(path.join(images, 'corrupt.png'), (await fs.readFile(path.join(images, 'a.png'))).subarray(0, 200));
+});
+afterAll(async () => { await fs.rm(dir, { recursive: true, force: true }); });
+
+describe('ugatit-tf CLI', () => {
+  it('prints help for the tool and every command', async () => {
+    const top = await cli('--help');
+    expect(top.code).toBe(0);
+    for (const c of ['translate', 'train', 'convert', 'info', 'dataset']) expect(top.stdout).toContain(c);
+    for (const c of ['translate', 'convert', 'info', 'dataset']) {
+      const r = await cli(c, '--help');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`^Usage: ugatit-tf ${c}`));
+    }
+  });
+
+  it('translates a folder of PNG and JPEG files, reports the corrupt one with its path and exits 1', async () => {
+    const r = await cli('translate', 'images', '--weights', 'weights', '--out', 'out', '--heatmap', '--backend', 'cpu');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/ugatit-tf: .*corrupt\.png: /);
+    expect(r.stderr).toMatch(/1 of 3 images could not be translated/);
+    expect(r.stdout).toMatch(/2 images translated into out in [\d.]+ s \([\d.]+ images\/s\), 1 failed/);
+    const a = decodeImage(await fs.readFile(path.join(dir, 'out/a.png')));
+    expect([a.width, a.height]).toEqual([128, 128]);
+    const sheet = decodeImage(await fs.readFile(path.join(dir, 'out/a_heatmap.png')));
+    expect([sheet.width, sheet.height]).toEqual([3 * 128, 128]);
+    const b = decodeImage(await fs.readFile(path.join(dir, 'out/sub/b.png')));
+    expect([b.width, b.height]).toEqual([20, 12]);
+  });
+
+  it('translates one file b2a at --size from a training run folder', async () => {
+    const r = await cli('translate', 'images/a.png', '--weights', 'run', '--direction', 'b2a', '--size', '24', '--out', 'one', '--backend', 'cpu');
+    expect(r.code).toBe(0);
+    const img = decodeImage(await fs.readFile(path.join(dir, 'one/a.png')));
+    expect([img.width, img.height]).toEqual([24, 24]);
+  });
+
+  it('fails with one line for bad arguments', async () => {
+    for (const [args, message] of [
+      [['translate', 'images', '--bogus'], /Unknown option '--bogus'/],
+      [['translate', 'nowhere.png'], /nowhere\.png does not exist/],
+      [['translate', 'images', '--direction', 'sideways'], /--direction must be one of a2b, b2a/],
+      [['convert', 'images/a.png'], /--out <dir> is required/],
+      [['frobnicate'], /unknown command "frobnicate"/],
+    ] as const) {
+      const r = await cli(...args);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr.split('\n')[0]).toMatch(message);
+    }
+  });
+
+  it('converts the reference six-network checkpoints (zip and legacy) and back to the same PyTorch tensors', async () => {
+    const zip = await cli('convert', path.join(FIXTURES, 'train-step-init.zip.pt'), '--out', 'conv', '--img-size', '128');
+    expect(zip.code).toBe(0);
+    expect(zip.stdout).toMatch(/6 networks/);
+    expect(zip.stdout).toMatch(/genA2B +generator \(light, ngf 4, 2 blocks, 128 px, 3→3 channels\)/);
+    expect(zip.stdout).toMatch(/disLB +discriminator \(5 layers, ndf 4, 3 channels\)/);
+    const legacy = await cli('convert', path.join(FIXTURES, 'train-step-init.legacy.pt'), '--out', 'conv-legacy', '--light');
+    expect(legacy.code).toBe(0);
+    const full = await cli('convert', path.join(FIXTURES, 'train-step-init.zip.pt'), '--out', 'x', '--full');
+    expect(full.code).toBe(1);
+    expect(full.stderr).toMatch(/weights are of a light generator/);
+
+    const back = await cli('convert', 'conv', '--to', 'safetensors', '--out', 'st');
+    expect(back.code).toBe(0);
+    const original = readTorchCheckpoint(new Uint8Array(await fs.readFile(path.join(FIXTURES, 'train-step-init.zip.pt')))) as Record<string, NamedTensors>;
+    for (const net of ['genA2B', 'disGA', 'disLB']) {
+      const exported = readSafetensors(new Uint8Array(await fs.readFile(path.join(dir, 'st', `${net}.safetensors`))));
+      expect(Object.keys(exported).sort()).toEqual(Object.keys(original[net]!).filter((k) => !k.endsWith('num_batches_tracked')).sort());
+      for (const [k, t] of Object.entries(exported)) {
+        expect(t.shape, k).toEqual(original[net]![k]!.shape);
+        expect(Array.from(t.dataSync()), k).toEqual(Array.from(original[net]![k]!.dataSync()));
+      }
+      tf.dispose(Object.values(exported));
+    }
+    tf.dispose(Object.values(original).flatMap((sd) => Object.values(sd)));
+
+    const info = await cli('info', 'conv');
+    expect(info.code).toBe(0);
+    expect(info.stdout).toMatch(/disGA +discriminator \(7 layers, ndf 4, 3 channels\), 210,236 parameters/);
+    expect(info.stdout).toMatch(/convertedFrom: train-step-init\.zip\.pt/);
+  });
+
+  it('renders a tiny avatar dataset', async () => {
+    const r = await cli('dataset', 'avatars', '--out', 'avatars', '--count', '1', '--test-count', '1', '--size', '32');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/wrote 1\+1 training and 1\+1 test images \(32 px\)/);
+    const img = decodeImage(await fs.readFile(path.join(dir, 'avatars/trainB/00000.png')));
+    expect(img.width).toBe(32);
+  });
+});
