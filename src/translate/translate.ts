@@ -41,7 +41,15 @@ export interface TranslateResult {
   dispose(): void;
 }
 
-/** The square side a generator was built for, or null when its input size is free. */
+/**
+ * The square side a generator was built for (`null` when its input size is free) and its
+ * input channels.
+ *
+ * @example
+ * ```ts
+ * generatorInputSize(createGenerator({ imgSize: 96 })); // { size: 96, channels: 3 }
+ * ```
+ */
 export function generatorInputSize(generator: tfl.LayersModel): {
   /** Side of the square input, or null when the model accepts any size. */
   size: number | null;

@@ -66,6 +66,11 @@ function moduleUrl(): string | null {
 /**
  * The package's `weights/` folder in Node: walks up from this module (in `src/weights/` under
  * tsx, in `dist/` when built) to the folder of ugatit-tf's `package.json`.
+ *
+ * @example
+ * ```ts
+ * const dir = await packageWeightsDir(); // …/node_modules/ugatit-tf/weights
+ * ```
  */
 export async function packageWeightsDir(): Promise<string> {
   const [fs, path, url] = await Promise.all([import('node:fs/promises'), import('node:path'), import('node:url')]);
