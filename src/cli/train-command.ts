@@ -1,5 +1,8 @@
 import { parseArgs } from 'node:util';
+import cliProgress from 'cli-progress';
+import { UgatitConfigError } from '../errors';
 import { runTraining } from '../training/run-training';
+import type { StepResult } from '../training/trainer';
 import { useCliBackend } from './backend';
 
 /** `--help` text of `ugatit-tf train`. */
@@ -21,11 +24,23 @@ Options:
   --seed <n>            data order and augmentation seed (default 0)
   --sample-every <n>    sample sheets every n iterations (default 500)
   --save-every <n>      checkpoint every n iterations (default 500)
-  --print-every <n>     a log line every n iterations (default 10)
+  --keep <n>            checkpoints kept (default 2)
+  --print-every <n>     a log line every n iterations when not on a terminal (default 10)
+  --on-non-finite <m>   stop (default) or skip a step whose loss is NaN or infinite
   --resume              continue from the newest checkpoint in --out
   --init <dir>          start from the networks of another run's checkpoint
   --backend <name>      wasm (default), cpu or tensorflow
+
+On a terminal a progress bar shows the iteration, s/it, ETA and the main losses; otherwise a
+line is printed every --print-every iterations. Every iteration is logged to <out>/log.jsonl.
+Ctrl-C finishes the current iteration, saves a checkpoint and exits (--resume continues).
 `;
+
+/** What the progress display shows of one iteration. */
+function summary(r: StepResult): { d: string; g: string; cycle: string; lr: string } {
+  const l = r.losses;
+  return { d: l.D_loss.toFixed(4), g: l.G_loss.toFixed(3), cycle: ((l.G_recon_A + l.G_recon_B) / 2).toFixed(4), lr: r.lr.toExponential(2) };
+}
 
 /** Runs `ugatit-tf train`. */
 export async function trainCommand(argv: string[]): Promise<void> {
@@ -37,33 +52,67 @@ export async function trainCommand(argv: string[]): Promise<void> {
       light: { type: 'boolean' }, full: { type: 'boolean' }, iterations: { type: 'string', default: '100000' },
       batch: { type: 'string', default: '1' }, lr: { type: 'string', default: '1e-4' }, 'no-decay': { type: 'boolean' },
       seed: { type: 'string', default: '0' }, 'sample-every': { type: 'string', default: '500' },
-      'save-every': { type: 'string', default: '500' }, 'print-every': { type: 'string', default: '10' },
+      'save-every': { type: 'string', default: '500' }, keep: { type: 'string', default: '2' }, 'print-every': { type: 'string', default: '10' },
+      'on-non-finite': { type: 'string', default: 'stop' },
       resume: { type: 'boolean' }, init: { type: 'string' }, backend: { type: 'string', default: 'wasm' },
     },
     strict: true,
   });
-  if (!v.data) throw new Error('train: --data <dir> is required (see ugatit-tf train --help)');
-  const int = (name: string, s: string | undefined) => {
+  if (!v.data) throw new UgatitConfigError('train: --data <dir> is required (see ugatit-tf train --help)');
+  const int = (name: string, s: string | undefined, min = 0) => {
     const n = Number(s);
-    if (!Number.isInteger(n) || n < 0) throw new Error(`train: --${name} must be a non-negative integer, received ${s}`);
+    if (!Number.isInteger(n) || n < min) throw new UgatitConfigError(`train: --${name} must be an integer ≥ ${min}, received ${s}`);
     return n;
   };
+  const lr = Number(v.lr);
+  if (!(Number.isFinite(lr) && lr >= 0)) throw new UgatitConfigError(`train: --lr must be a number ≥ 0, received ${v.lr}`);
+  const onNonFinite = v['on-non-finite'];
+  if (onNonFinite !== 'stop' && onNonFinite !== 'skip') throw new UgatitConfigError(`train: --on-non-finite must be stop or skip, received ${onNonFinite}`);
+  const printEvery = int('print-every', v['print-every'], 1);
   await useCliBackend(v.backend!);
-  const printEvery = Math.max(1, int('print-every', v['print-every']));
+
+  const stop = new AbortController();
+  const onSigint = () => {
+    if (stop.signal.aborted) process.exit(130);
+    stop.abort();
+    say('stopping after this iteration and saving a checkpoint (Ctrl-C again to quit at once)');
+  };
+  process.on('SIGINT', onSigint);
+  const interactive = process.stdout.isTTY === true;
+  const bars = interactive
+    ? new cliProgress.MultiBar({
+      format: '{bar} {value}/{total} | {sPerIt} s/it | ETA {eta_formatted} | d {d} g {g} cycle {cycle} lr {lr}',
+      hideCursor: true, clearOnComplete: false, etaBuffer: 50, fps: 5,
+    }, cliProgress.Presets.shades_classic)
+    : null;
+  let bar: cliProgress.SingleBar | null = null;
+  const say = (m: string) => (bars ? bars.log(`${m}\n`) : console.log(m));
   let window = 0;
-  await runTraining({
-    data: v.data, out: v.out!, size: int('size', v.size), ngf: int('ngf', v.ngf), ndf: v.ndf ? int('ndf', v.ndf) : undefined,
-    nBlocks: int('blocks', v.blocks), light: !v.full, iterations: int('iterations', v.iterations), batchSize: int('batch', v.batch),
-    lr: Number(v.lr), decay: !v['no-decay'], seed: int('seed', v.seed), sampleEvery: int('sample-every', v['sample-every']),
-    saveEvery: int('save-every', v['save-every']), resume: v.resume, init: v.init,
-    log: (m) => console.log(m),
-    onStep: (r, trainer) => {
-      window += r.seconds;
-      if (r.iteration % printEvery === 0) {
-        const l = r.losses;
-        console.log(`[${r.iteration}/${trainer.iterations}] ${(window / printEvery).toFixed(2)} s/it  d_loss ${l.D_loss.toFixed(5)}  g_loss ${l.G_loss.toFixed(5)}  cycle ${((l.G_recon_A + l.G_recon_B) / 2).toFixed(4)}  lr ${r.lr.toExponential(2)}`);
-        window = 0;
-      }
-    },
-  });
+  let count = 0;
+  try {
+    await runTraining({
+      data: v.data, out: v.out!, size: int('size', v.size, 1), ngf: int('ngf', v.ngf, 1), ndf: v.ndf ? int('ndf', v.ndf, 1) : undefined,
+      nBlocks: int('blocks', v.blocks), light: !v.full, iterations: int('iterations', v.iterations, 1), batchSize: int('batch', v.batch, 1),
+      lr, decay: !v['no-decay'], seed: int('seed', v.seed), sampleEvery: int('sample-every', v['sample-every']),
+      saveEvery: int('save-every', v['save-every']), keep: int('keep', v.keep, 1), resume: v.resume, init: v.init, onNonFinite,
+      signal: stop.signal, log: say,
+      onStep: (r, trainer) => {
+        window += r.seconds;
+        count++;
+        if (bars) {
+          bar ??= bars.create(trainer.iterations, r.iteration - 1, { sPerIt: '-', d: '-', g: '-', cycle: '-', lr: '-' });
+          bar.update(r.iteration, { sPerIt: (window / count).toFixed(2), ...summary(r) });
+          if (count >= 20) { window = 0; count = 0; }
+        } else if (r.iteration % printEvery === 0) {
+          const s = summary(r);
+          console.log(`[${r.iteration}/${trainer.iterations}] ${(window / count).toFixed(2)} s/it  d_loss ${s.d}  g_loss ${s.g}  cycle ${s.cycle}  lr ${s.lr}`);
+          window = 0;
+          count = 0;
+        }
+      },
+    });
+  } finally {
+    bars?.stop();
+    process.off('SIGINT', onSigint);
+  }
 }

@@ -48,6 +48,14 @@ export function weightValues(nets: UGATITNetworks): Record<string, Float32Array>
   return out;
 }
 
+/** A float64 sum of every weight of the six networks, weighted by position: equal weights give equal sums. */
+export function weightChecksum(nets: UGATITNetworks): number {
+  let sum = 0;
+  let k = 0;
+  for (const values of Object.values(weightValues(nets))) for (const v of values) sum += v * (1 + (k++ % 7));
+  return sum;
+}
+
 /** Disposes the six networks. */
 export function disposeNetworks(nets: UGATITNetworks): void {
   for (const n of NETWORK_NAMES) nets[n].dispose();

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS, useBackend } from '../helpers/backends';
 import { disposeNetworks, randomBatch, tempDir, tinyNetworks, weightValues } from '../helpers/tiny-training';
 import {
-  disposeTrainerState, loadTrainingCheckpoint, saveTrainingCheckpoint, UGATITTrainer,
+  disposeTrainerState, loadTrainingCheckpoint, NETWORK_NAMES, saveTrainingCheckpoint, UGATITTrainer,
 } from '../../src';
 import type { StepResult, TrainerOptions, TrainerState } from '../../src';
 
@@ -157,8 +157,7 @@ describe('UGATITTrainer schedule and freezing on wasm', () => {
   it('freezes the named parts bit for bit and lets the lr setter drive both optimizers', { timeout: 60_000 }, async () => {
     const nets = tinyNetworks(TINY);
     const trainer = new UGATITTrainer(nets, { lr: 1e-3, iterations: 10, freeze: ['disGA', /^gen(A2B|B2A)\/(stem|down_|enc_res_)/] });
-    const trainable = new Set(Object.values(nets).flatMap((m, i) =>
-      m.trainableWeights.map((w) => `${Object.keys(nets)[i]}/${w.originalName}`)));
+    const trainable = new Set(NETWORK_NAMES.flatMap((n) => nets[n].trainableWeights.map((w) => `${n}/${w.originalName}`)));
     const frozen = (k: string) => k.startsWith('disGA/') || /^gen(A2B|B2A)\/(stem|down_|enc_res_)/.test(k);
     const before = weightValues(nets);
     for (const [a, b] of data.batches.slice(0, 2)) await trainer.step(a, b);
