@@ -6,22 +6,25 @@
  *   --only a,b           workloads to run (default: the default set; see --list)
  *   --runs N             timed runs per workload after one warm-up (default: per workload)
  *   --json file          also write the results as JSON
+ *   --threads N          wasm only: the threaded SIMD build with N threads (default: single-threaded)
  *   --list               list the workloads and exit
  */
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { mib, summarize, table, type Summary } from './stats';
 import { WORKLOADS } from './workloads';
 
-interface Options { backend: string; only?: string[]; runs?: number; json?: string; list: boolean; worker?: string }
+interface Options { backend: string; only?: string[]; runs?: number; json?: string; list: boolean; worker?: string; threads?: number }
 
 /** Result of one workload. */
 export interface WorkloadResult {
   name: string;
   description: string;
   backend: string;
+  /** Threads of the backend's pool (1 unless --threads). */
+  threads: number;
   unit: string;
   items: number;
   /** Wall-clock seconds per run. */
@@ -57,6 +60,7 @@ function parse(argv: string[]): Options {
     else if (a === '--runs') o.runs = Number(next());
     else if (a === '--json') o.json = next();
     else if (a === '--list') o.list = true;
+    else if (a === '--threads') o.threads = Number(next());
     else if (a === '--worker') o.worker = next();
     else throw new Error(`unknown option ${a}`);
   }
@@ -73,7 +77,15 @@ function parse(argv: string[]): Options {
 async function worker(o: Options): Promise<void> {
   const tf = await import('@tensorflow/tfjs-core');
   const { useCliBackend } = await import('../src/cli/backend');
-  await useCliBackend(o.backend);
+  let threads = 1;
+  if (o.threads !== undefined) {
+    if (o.backend !== 'wasm') throw new Error('--threads needs --backend wasm');
+    await import('@tensorflow/tfjs-backend-wasm');
+    const { useWasmThreadsInNode } = await import('../src/backends/wasm-threads-node');
+    threads = await useWasmThreadsInNode(o.threads);
+  } else {
+    await useCliBackend(o.backend);
+  }
   const w = WORKLOADS.find((x) => x.name === o.worker)!;
   const memOf = () => { const m = tf.memory(); return { numTensors: m.numTensors, numBytes: m.numBytes }; };
   const before = memOf();
@@ -98,17 +110,19 @@ async function worker(o: Options): Promise<void> {
   const afterDispose = memOf();
   const seconds = summarize(samples);
   const result: WorkloadResult = {
-    name: w.name, description: w.description, backend: tf.getBackend(), unit: w.unit, items: prepared.items, seconds, cpuSeconds: summarize(cpuSamples), warmupSeconds,
+    name: w.name, description: w.description, backend: tf.getBackend(), threads, unit: w.unit, items: prepared.items, seconds, cpuSeconds: summarize(cpuSamples), warmupSeconds,
     throughput: prepared.items / seconds.median, prepareSeconds, peakRssBytes: process.resourceUsage().maxRSS * 1024,
     memory: { before, afterRuns, afterDispose }, extra: prepared.extra,
   };
-  process.stdout.write(`\n${JSON.stringify(result)}\n`);
+  // Exit explicitly: the threaded wasm build's pthread workers would keep the process alive.
+  process.stdout.write(`\n${JSON.stringify(result)}\n`, () => process.exit(0));
 }
 
 function runChild(o: Options, name: string): WorkloadResult {
   const script = fileURLToPath(import.meta.url);
   const args = [...process.execArgv, script, '--worker', name, '--backend', o.backend];
   if (o.runs !== undefined) args.push('--runs', String(o.runs));
+  if (o.threads !== undefined) args.push('--threads', String(o.threads));
   const child = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 64 * 2 ** 20, stdio: ['ignore', 'pipe', 'inherit'] });
   const last = child.stdout.trim().split('\n').pop() ?? '';
   try {
@@ -152,7 +166,7 @@ async function main(): Promise<void> {
     if (r.error) process.stderr.write(`bench: ${name} failed: ${r.error}\n`);
   }
   const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version, platform: process.platform };
-  console.log(`backend ${o.backend}; ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}`);
+  console.log(`backend ${o.backend}${o.threads ? ` (${o.threads} threads)` : ''}; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}; ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}`);
   console.log(render(results));
   for (const r of results) {
     const trace = r.extra?.trace as Array<{ call: number; rssMiB: number; numTensors: number }> | undefined;
@@ -160,7 +174,7 @@ async function main(): Promise<void> {
       console.log(`${r.name}: RSS ${trace.map((t) => `${t.call}:${t.rssMiB.toFixed(0)}`).join(' ')} MiB; tensors ${trace.map((t) => t.numTensors).join(' ')}`);
     }
   }
-  if (o.json) writeFileSync(o.json, `${JSON.stringify({ date: new Date().toISOString(), machine, backend: o.backend, results }, null, 2)}\n`);
+  if (o.json) writeFileSync(o.json, `${JSON.stringify({ date: new Date().toISOString(), machine, loadAverage: loadavg(), backend: o.backend, threads: o.threads ?? 1, results }, null, 2)}\n`);
 }
 
 main().catch((e: unknown) => {

@@ -111,6 +111,10 @@ export const WORKLOADS: Workload[] = [
     prepare: () => inference({ ngf: 64, nBlocks: 4, imgSize: 256, light: true }, 4),
   },
   {
+    name: 'light64', description: 'light generator (ngf 64, 4 blocks) 64², 1 image: short run for the cpu backend', unit: 'image', runs: 1,
+    default: false, prepare: () => inference({ ngf: 64, nBlocks: 4, imgSize: 64, light: true }, 1),
+  },
+  {
     name: 'full256', description: 'full generator (ngf 64, 4 blocks) 256², 1 image', unit: 'image', runs: 2, default: true,
     prepare: () => inference({ ngf: 64, nBlocks: 4, imgSize: 256, light: false }, 1),
   },
