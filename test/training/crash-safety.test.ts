@@ -52,12 +52,14 @@ describe('crash safety of training checkpoints', () => {
       const first = previous < 0 ? 'fresh' : `resumed ${previous}`;
       await run.waitFor((l) => l === 'fresh' || l.startsWith('resumed '));
       expect(run.lines[0], 'the child resumes from what the parent loaded').toBe(first);
-      // Half the kills aim inside a save (a random moment after it begins), half anywhere.
+      // Half the kills aim inside a save (a random moment after it begins), half anywhere after
+      // the child's first completed save (so that training makes progress however loaded the machine).
       if (k % 2 === 0) {
         await run.waitFor((l) => l.startsWith('saving '));
         await new Promise((r) => setTimeout(r, rng.next() * 60));
       } else {
-        await new Promise((r) => setTimeout(r, 100 + rng.next() * 1500));
+        await run.waitFor((l) => l.startsWith('saved '));
+        await new Promise((r) => setTimeout(r, rng.next() * 1500));
       }
       run.child.kill('SIGKILL');
       await run.exited;
