@@ -8,12 +8,11 @@
  * with those file paths, and turns the thread-support flag on. XNNPACK then spreads every
  * convolution and matrix product over all cores.
  *
+ * Node modules are imported dynamically, so that the library's barrel stays loadable in
+ * browsers.
+ *
  * @module
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import os, { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { UgatitConfigError, UgatitError } from '../errors';
 
@@ -21,18 +20,19 @@ declare const require: NodeRequire | undefined;
 
 let files: { main: string; worker: string } | undefined;
 
-function packageFile(relative: string): string {
-  const req = typeof require === 'function' ? require : createRequire(import.meta.url);
-  return req.resolve(`@tensorflow/tfjs-backend-wasm/${relative}`);
-}
-
-function writeScripts(): { main: string; worker: string } {
+async function writeScripts(): Promise<{ main: string; worker: string }> {
   if (files) return files;
+  const { mkdtempSync, readFileSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { createRequire } = await import('node:module');
+  // Bundlers may define a `require` shim without `resolve` in ESM output.
+  const req = typeof require === 'function' && typeof require.resolve === 'function' ? require : createRequire(import.meta.url);
+  const packageFile = (relative: string) => req.resolve(`@tensorflow/tfjs-backend-wasm/${relative}`);
   const dir = mkdtempSync(join(tmpdir(), 'ugatit-wasm-threads-'));
   const main = join(dir, 'tfjs-backend-wasm-threaded-simd.js');
   const worker = join(dir, 'tfjs-backend-wasm-threaded-simd.worker.js');
   writeFileSync(main, readFileSync(packageFile('wasm-out/tfjs-backend-wasm-threaded-simd.js'), 'utf8'));
-  const req = typeof require === 'function' ? require : createRequire(import.meta.url);
   const { wasmWorkerContents } = req(packageFile('wasm-out/tfjs-backend-wasm-threaded-simd.worker.js')) as { wasmWorkerContents: string };
   // The worker receives the main script as a Blob and imports it through an object URL;
   // answer that URL with the file written above.
@@ -60,10 +60,12 @@ function writeScripts(): { main: string; worker: string } {
  * const threads = await useWasmThreadsInNode(); // 2 on a 2-core machine
  * ```
  */
-export async function useWasmThreadsInNode(threads: number = cpus().length): Promise<number> {
+export async function useWasmThreadsInNode(threads?: number): Promise<number> {
   if (typeof process === 'undefined' || !process.versions?.node) {
     throw new UgatitError('useWasmThreadsInNode: not running in Node');
   }
+  const os = (await import('node:os')).default;
+  threads ??= os.cpus().length;
   if (!(Number.isInteger(threads) && threads >= 1 && threads <= 8)) {
     throw new UgatitConfigError(`useWasmThreadsInNode: threads must be an integer from 1 to 8, received ${threads}`);
   }
@@ -73,7 +75,7 @@ export async function useWasmThreadsInNode(threads: number = cpus().length): Pro
   if (tf.engine().registry.wasm != null) {
     throw new UgatitError('useWasmThreadsInNode: the wasm backend is already initialised; call this before tf.setBackend(\'wasm\')');
   }
-  const { worker } = writeScripts();
+  const { worker } = await writeScripts();
   const original = URL.createObjectURL.bind(URL);
   if (!(URL.createObjectURL as { ugatitThreads?: boolean }).ugatitThreads) {
     // The backend asks for a blob URL of its pthread worker script; answer with the file.
