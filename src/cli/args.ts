@@ -10,7 +10,9 @@ import { UgatitError } from '../errors';
  * const { values, positionals } = parseCommandArgs('info', argv, { json: { type: 'boolean' } });
  * ```
  */
-export function parseCommandArgs<O extends NonNullable<ParseArgsConfig['options']>>(command: string, argv: string[], options: O) {
+export function parseCommandArgs<O extends NonNullable<ParseArgsConfig['options']>>(
+  command: string, argv: string[], options: O,
+): ReturnType<typeof parseArgs<{ args: string[]; options: O; strict: true; allowPositionals: true }>> {
   try {
     return parseArgs({ args: argv, options, strict: true, allowPositionals: true });
   } catch (e) {

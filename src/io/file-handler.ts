@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { writeFileDurably } from './durable-file';
 import { loadLayersModel } from '@tensorflow/tfjs-layers';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { UgatitFormatError } from '../errors';
@@ -165,16 +166,6 @@ function join(dir: string, name: string): string {
   return `${dir.replace(/[\\/]+$/, '')}/${name}`;
 }
 
-async function writeDurably(fs: typeof import('node:fs/promises'), path: string, data: Uint8Array): Promise<void> {
-  const handle = await fs.open(path, 'wx');
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
 /**
  * A tfjs `IOHandler` that saves a model as `model.json` (tfjs layers format: `modelTopology`,
  * `weightsManifest` with paths `['weights.bin']`, `format`, `generatedBy`, `convertedBy`,
@@ -225,8 +216,8 @@ export function fileSystemHandler(dir: string): tf.io.IOHandler {
       const tmpWeights = join(dir, WEIGHTS_BIN_FILE + tag);
       const tmpJson = join(dir, MODEL_JSON_FILE + tag);
       try {
-        await writeDurably(fs, tmpWeights, weightBytes);
-        await writeDurably(fs, tmpJson, jsonBytes);
+        await writeFileDurably(fs, tmpWeights, weightBytes, 'wx');
+        await writeFileDurably(fs, tmpJson, jsonBytes, 'wx');
         await fs.rename(tmpWeights, join(dir, WEIGHTS_BIN_FILE));
         await fs.rename(tmpJson, join(dir, MODEL_JSON_FILE));
       } catch (e) {

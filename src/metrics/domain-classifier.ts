@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { Rng } from '../data/rng';
 import { UgatitConfigError } from '../errors';
 
 /** Side in pixels the classifier works at; inputs of any size are resized to this. */
@@ -95,18 +96,6 @@ export function buildDomainClassifier(seed = 0): tfl.Sequential {
   return model;
 }
 
-/** Mulberry32: a tiny seeded PRNG for a reproducible shuffle. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Trains {@link buildDomainClassifier} to separate real `imagesA` (label 0) from real
  * `imagesB` (label 1). Images are NHWC float in [-1, 1], any size (resized to 64 px inside);
@@ -135,7 +124,7 @@ export async function trainDomainClassifier(
     x: tf.concat([prepareDomainImages(imagesA), prepareDomainImages(imagesB)], 0),
     y: tf.concat([tf.zeros([nA, 1]), tf.ones([nB, 1])], 0),
   }));
-  const rand = mulberry32(seed);
+  const rng = new Rng(seed);
   const order = Array.from({ length: n }, (_, i) => i);
 
   const model = buildDomainClassifier(seed);
@@ -146,11 +135,8 @@ export async function trainDomainClassifier(
   });
   try {
     for (let epoch = 0; epoch < epochs; epoch++) {
-      // Our own seeded Fisher-Yates shuffle; tfjs' `shuffle: true` would use Math.random.
-      for (let i = n - 1; i > 0; i--) {
-        const j = Math.floor(rand() * (i + 1));
-        [order[i], order[j]] = [order[j], order[i]];
-      }
+      // Our own seeded shuffle; tfjs' `shuffle: true` would use Math.random.
+      rng.shuffle(order);
       const idx = tf.tensor1d(order, 'int32');
       const xs = tf.gather(x, idx);
       const ys = tf.gather(y, idx);

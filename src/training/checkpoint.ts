@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { UgatitConfigError, UgatitFormatError } from '../errors';
+import { writeFileDurably } from '../io/durable-file';
 import { loadLayersModelFromDir, saveLayersModelToDir } from '../io/file-handler';
 import { readSafetensors, writeSafetensors } from '../io/safetensors';
 import type { TorchAdamState } from './adam';
@@ -51,16 +52,6 @@ const CHECKPOINT_NAME = /^ckpt-(\d+)$/;
 const REPLACED_NAME = /^\.replaced-ckpt-(\d+)-/;
 /** Work folders and files of unfinished saves or deletions: never loaded, removed by the next save. */
 const STALE_NAME = /^\.(tmp-|trash-|latest\.tmp)/;
-
-async function writeFileDurably(fs: Fs, file: string, bytes: Uint8Array | string): Promise<void> {
-  const handle = await fs.open(file, 'w');
-  try {
-    await handle.writeFile(bytes);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
 
 /** Makes renames and new entries in `folder` durable, where the platform can fsync a folder. */
 async function syncFolder(fs: Fs, folder: string): Promise<void> {
