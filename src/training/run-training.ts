@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
 import { ensureWasmPreciseReductions } from '../backends/wasm-precise-reductions';
 import { UgatitConfigError, UgatitError } from '../errors';
 import { encodePng } from '../data/image-codec';
@@ -110,6 +111,26 @@ function disposeSnapshot(s: Snapshot): void {
   disposeTrainerState(s.state);
 }
 
+/**
+ * The six networks to start a run from: a training directory or checkpoint (its optimizer
+ * state is dropped), or a weights folder holding the six networks (`exportWeights` with
+ * `discriminators: true`).
+ */
+async function loadInitialNetworks(init: string): Promise<UGATITNetworks> {
+  const [fs, path] = await Promise.all([import('node:fs/promises'), import('node:path')]);
+  const isWeightsFolder = await fs.stat(path.join(init, 'disLB', 'model.json')).then(() => true, () => false)
+    && !(await fs.stat(path.join(init, 'state.json')).then(() => true, () => false));
+  if (!isWeightsFolder) {
+    const loaded = await loadTrainingCheckpoint(init);
+    disposeTrainerState(loaded.state);
+    return loaded.networks;
+  }
+  const { loadModelFromDir } = await import('../weights/pretrained');
+  const networks = {} as Record<string, tfl.LayersModel>;
+  for (const name of NETWORK_NAMES) networks[name] = await loadModelFromDir(path.join(init, name));
+  return networks as unknown as UGATITNetworks;
+}
+
 /** Names of the weights holding NaN or ±Infinity, `<network>/<weight>`. */
 function nonFiniteWeights(networks: UGATITNetworks): string[] {
   const names = NETWORK_NAMES.flatMap((n) => networks[n].weights.map((w) => `${n}/${w.originalName}`));
@@ -172,9 +193,7 @@ export async function runTraining(options: TrainingRunOptions): Promise<UGATITTr
     if (options.networks) {
       networks = options.networks;
     } else if (init) {
-      const loaded = await loadTrainingCheckpoint(init);
-      disposeTrainerState(loaded.state);
-      networks = loaded.networks;
+      networks = await loadInitialNetworks(init);
       log(`initialised from ${init}`);
     } else {
       networks = buildNetworks(config);

@@ -13,6 +13,8 @@ export interface ExportWeightsOptions {
   out: string;
   /** Store float32 weights as float16 (half the size). Default false. */
   float16?: boolean;
+  /** Also copy the four discriminators (`disGA`, `disGB`, `disLA`, `disLB`), so that `train --init <out>` can fine-tune all six networks. Default false. */
+  discriminators?: boolean;
   /** Recorded in `provenance.json` as `command`. */
   command?: string;
   /** Extra fields for `provenance.json`. */
@@ -25,13 +27,13 @@ export interface ExportWeightsResult {
   checkpoint: string;
   /** The provenance written to `<out>/provenance.json`. */
   provenance: WeightsProvenance;
-  /** Bytes of each generator's `weights.bin`. */
-  bytes: Record<'genA2B' | 'genB2A', number>;
+  /** Bytes of each exported network's `weights.bin`. */
+  bytes: Record<string, number>;
 }
 
 /**
- * Copies the two generators of a training checkpoint into a weights folder (the layout
- * `loadPretrained` reads) and writes `provenance.json`: iteration, training configuration,
+ * Copies the two generators (and optionally the discriminators) of a training checkpoint into
+ * a weights folder (the layout `loadPretrained` reads) and writes `provenance.json`: iteration, training configuration,
  * date, command and storage dtype. Node only.
  *
  * @example
@@ -47,8 +49,9 @@ export async function exportWeights(options: ExportWeightsOptions): Promise<Expo
   const state = JSON.parse(await fs.readFile(path.join(checkpoint, 'state.json'), 'utf8')) as {
     iteration?: number; extra?: { config?: Record<string, unknown> };
   };
-  const bytes = {} as Record<'genA2B' | 'genB2A', number>;
-  for (const net of ['genA2B', 'genB2A'] as const) {
+  const bytes: Record<string, number> = {};
+  const networks = options.discriminators ? ['genA2B', 'genB2A', 'disGA', 'disGB', 'disLA', 'disLB'] : ['genA2B', 'genB2A'];
+  for (const net of networks) {
     const model: tfl.LayersModel = await loadLayersModelFromDir(path.join(checkpoint, net));
     const dir = path.join(options.out, net);
     await fs.rm(dir, { recursive: true, force: true });

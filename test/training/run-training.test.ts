@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../helpers/backends';
 import { disposeNetworks, tempDir, tinyNetworks, weightValues, writeSyntheticDomains } from '../helpers/tiny-training';
-import { decodeImage, disposeTrainerState, findLatestCheckpoint, loadTrainingCheckpoint, runTraining, UgatitError, UGATITTrainer } from '../../src';
+import { decodeImage, disposeTrainerState, findLatestCheckpoint, loadTrainingCheckpoint, runTraining, saveLayersModelToDir, UgatitError, UGATITTrainer } from '../../src';
 import type { TrainingRunOptions } from '../../src';
 
 const readLog = async (out: string) => (await fs.readFile(path.join(out, 'log.jsonl'), 'utf8'))
@@ -60,6 +60,26 @@ describe('runTraining on wasm', () => {
     const [wa, wb] = [weightValues(straight.networks), weightValues(resumed.networks)];
     for (const k of Object.keys(wa)) expect(Buffer.from(wb[k]!.buffer).equals(Buffer.from(wa[k]!.buffer)), k).toBe(true);
     for (const t of [straight, first, resumed]) { t.dispose(); disposeNetworks(t.networks); }
+  });
+
+  it('starts from a weights folder holding all six networks (init), with fresh optimizers', { timeout: 60_000 }, async () => {
+    const nets = tinyNetworks({ size: SIZE, ngf: 2, ndf: 2, seed: 5 });
+    const folder = await tempDir('init-weights');
+    for (const [name, model] of Object.entries(nets)) await saveLayersModelToDir(model, path.join(folder, name));
+    const before = weightValues(nets);
+    const messages: string[] = [];
+    const trainer = await runTraining({ ...base(await tempDir('run-init')), networks: undefined, init: folder, iterations: 1, log: (m) => messages.push(m) });
+    expect(messages[0]).toBe(`initialised from ${folder}`);
+    expect(trainer.iteration).toBe(1);
+    const after = weightValues(trainer.networks);
+    expect(Object.keys(after).sort()).toEqual(Object.keys(before).sort());
+    // Same starting point: one Adam step moves each weight by at most about lr (2e-3); spectral-norm
+    // u, v (unit vectors) move freely in a training call.
+    for (const k of Object.keys(before)) {
+      const d = Math.max(...after[k]!.map((v, i) => Math.abs(v - before[k]![i]!)));
+      expect(d, k).toBeLessThan(/_?[uv]$/.test(k) ? 2 : 3e-3);
+    }
+    trainer.dispose(); disposeNetworks(trainer.networks); disposeNetworks(nets);
   });
 
   it("stops on a non-finite loss naming the iteration and the terms, keeping the last checkpoint", { timeout: 60_000 }, async () => {
