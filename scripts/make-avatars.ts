@@ -2,7 +2,10 @@
  * Renders the open avatar dataset (A = DiceBear avataaars, B = DiceBear adventurer).
  *
  *   npx tsx scripts/make-avatars.ts --out data/avatars --count 1000 --test-count 100 --size 128 [--seed 0]
- *     [--preview docs/images/avatars-preview.png]
+ *     [--style-b adventurer|lorelei] [--preview docs/images/avatars-preview.png]
+ *
+ * --style-b lorelei renders another domain B (line art, CC0) for the fine-tuning example:
+ *   npx tsx scripts/make-avatars.ts --out data/avatars-b2 --count 300 --test-count 50 --style-b lorelei
  *
  * Writes <out>/{trainA,trainB,testA,testB}/NNNNN.png, <out>/LICENSE.md and <out>/manifest.json.
  * With --preview, also writes a grid of the first 8 test images: row 1 domain A, row 2 domain B.
@@ -11,7 +14,7 @@ import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PNG } from 'pngjs';
-import { avatarFileName, renderAvatarDataset } from '../src/datasets/avatars';
+import { AVATAR_STYLES_B, avatarFileName, renderAvatarDataset, type AvatarStyleB } from '../src/datasets/avatars';
 
 /** Tiles the first `columns` images of testA (top row) and testB (bottom row) into one PNG. */
 async function writePreview(out: string, file: string, size: number, columns: number): Promise<void> {
@@ -34,13 +37,15 @@ async function main(): Promise<void> {
       'test-count': { type: 'string' },
       size: { type: 'string', default: '128' },
       seed: { type: 'string', default: '0' },
+      'style-b': { type: 'string', default: 'adventurer' },
       preview: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
     console.log(
-      'usage: npx tsx scripts/make-avatars.ts --out data/avatars --count 1000 [--test-count 100] [--size 128] [--seed 0] [--preview grid.png]',
+      'usage: npx tsx scripts/make-avatars.ts --out data/avatars --count 1000 [--test-count 100] [--size 128] [--seed 0]' +
+        ` [--style-b ${Object.keys(AVATAR_STYLES_B).join('|')}] [--preview grid.png]`,
     );
     return;
   }
@@ -58,6 +63,7 @@ async function main(): Promise<void> {
     testCount: int('test-count', values['test-count']),
     size: int('size', values.size)!,
     seed: values.seed!,
+    styleB: values['style-b'] as AvatarStyleB,
     onProgress: (p) => {
       const now = Date.now();
       if (p.done === p.total || now - lastLog > 1000) {

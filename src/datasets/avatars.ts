@@ -3,7 +3,8 @@
  * domain A is DiceBear's `avataaars` style (flat cartoon faces by Pablo Stanley), domain B is
  * DiceBear's `adventurer` style (anime-like faces by Lisa Wischofsky). Both are rendered from
  * SVG with resvg onto the same plain background, framed so the heads have a similar size and
- * position.
+ * position. Domain B can be swapped for another style ({@link AVATAR_STYLES_B}, e.g. the CC0
+ * line-art `lorelei`) to get a second target domain for fine-tuning demonstrations.
  *
  * Node only. The renderers are dev dependencies and are loaded on demand:
  * `npm install @dicebear/core @dicebear/collection @resvg/resvg-js`.
@@ -12,7 +13,7 @@
  */
 import { UgatitError } from '../errors';
 
-/** The two avatar domains: `'A'` = avataaars, `'B'` = adventurer. */
+/** The two avatar domains: `'A'` = avataaars, `'B'` = adventurer (or the style chosen by `styleB`). */
 export type AvatarDomain = 'A' | 'B';
 
 /** The four folders of an unpaired image-to-image dataset, as in the official U-GAT-IT layout. */
@@ -24,6 +25,21 @@ export const AVATAR_SPLITS: readonly AvatarSplit[] = ['trainA', 'trainB', 'testA
 /** Plain background colour (hex RGB, no `#`) shared by both domains. */
 export const AVATAR_BACKGROUND = 'cfd8dc';
 
+/** DiceBear styles this module renders. */
+export type AvatarStyle = 'avataaars' | 'adventurer' | 'lorelei';
+
+/** DiceBear style, framing and extra style options of one domain (see {@link AVATAR_FRAMING}). */
+export interface AvatarFraming {
+  /** DiceBear style name in `@dicebear/collection`. */
+  style: AvatarStyle;
+  /** Zoom in percent. */
+  scale: number;
+  /** Vertical shift in percent of the frame. */
+  translateY: number;
+  /** Extra DiceBear style options. */
+  options: Readonly<Record<string, unknown>>;
+}
+
 /**
  * Per-domain DiceBear style, framing and option overrides. `scale` is in percent, `translateY`
  * in percent of the frame (DiceBear's own units). Chosen by eye so that in both domains the head
@@ -32,17 +48,7 @@ export const AVATAR_BACKGROUND = 'cfd8dc';
  * `options` are extra DiceBear style options: avataaars is limited to its five human skin
  * tones (its yellow and orange ones have no counterpart in adventurer).
  */
-export const AVATAR_FRAMING: Readonly<
-  Record<
-    AvatarDomain,
-    {
-      style: 'avataaars' | 'adventurer';
-      scale: number;
-      translateY: number;
-      options: Readonly<Record<string, unknown>>;
-    }
-  >
-> = {
+export const AVATAR_FRAMING: Readonly<Record<AvatarDomain, AvatarFraming>> = {
   A: {
     style: 'avataaars',
     scale: 120,
@@ -51,6 +57,34 @@ export const AVATAR_FRAMING: Readonly<
   },
   B: { style: 'adventurer', scale: 100, translateY: -5, options: {} },
 };
+
+/** Styles that can stand as domain B: `adventurer` (the default) or `lorelei`. */
+export type AvatarStyleB = 'adventurer' | 'lorelei';
+
+/**
+ * Framing of each style that can be domain B. `lorelei` (black-and-white line art by Lisa
+ * Wischofsky, CC0 1.0) is a head without body like adventurer, so it keeps adventurer's framing;
+ * its difference from adventurer (no colour fill, thin outlines) makes it a clearly new target
+ * domain for fine-tuning weights trained on avataaars → adventurer.
+ *
+ * @example
+ * ```ts
+ * await renderAvatarDataset({ out: 'data/avatars-b2', count: 300, testCount: 50, styleB: 'lorelei' });
+ * ```
+ */
+export const AVATAR_STYLES_B: Readonly<Record<AvatarStyleB, AvatarFraming>> = {
+  adventurer: AVATAR_FRAMING.B,
+  lorelei: { style: 'lorelei', scale: 100, translateY: -5, options: {} },
+};
+
+/** Framing of `domain` when domain B is `styleB`; throws for an unknown style. */
+export function avatarFraming(domain: AvatarDomain, styleB: AvatarStyleB = 'adventurer'): AvatarFraming {
+  if (domain === 'A') return AVATAR_FRAMING.A;
+  if (!Object.prototype.hasOwnProperty.call(AVATAR_STYLES_B, styleB)) {
+    throw new UgatitError(`unknown domain B style '${String(styleB)}' (known: ${Object.keys(AVATAR_STYLES_B).join(', ')})`);
+  }
+  return AVATAR_STYLES_B[styleB];
+}
 
 /** Progress report of {@link renderAvatarDataset}, sent after every written image. */
 export interface AvatarProgress {
@@ -78,6 +112,8 @@ export interface AvatarDatasetOptions {
   seed?: number | string;
   /** Test images per domain. Default `max(1, round(count / 10))`. */
   testCount?: number;
+  /** DiceBear style of domain B. Default `'adventurer'`. */
+  styleB?: AvatarStyleB;
   /** Called after every written image. */
   onProgress?: (progress: AvatarProgress) => void;
 }
@@ -171,9 +207,12 @@ function loadRenderers(): Promise<Renderers> {
   return renderersPromise;
 }
 
-function renderWith(r: Renderers, domain: AvatarDomain, seed: string, size: number): Uint8Array {
-  const framing = AVATAR_FRAMING[domain];
-  const style = framing.style === 'avataaars' ? r.collection.avataaars : r.collection.adventurer;
+function styleOf(r: Renderers, framing: AvatarFraming): DicebearCollection[AvatarStyle] {
+  return r.collection[framing.style];
+}
+
+function renderWith(r: Renderers, framing: AvatarFraming, seed: string, size: number): Uint8Array {
+  const style = styleOf(r, framing);
   const svg = r.core
     .createAvatar(style as Parameters<DicebearCore['createAvatar']>[0], {
       ...framing.options,
@@ -205,6 +244,7 @@ function renderWith(r: Renderers, domain: AvatarDomain, seed: string, size: numb
 /**
  * Renders one avatar of `domain` for the DiceBear seed string `seed` as PNG bytes
  * (`size`×`size`, RGB, framing and background of {@link AVATAR_FRAMING} / {@link AVATAR_BACKGROUND}).
+ * `styleB` picks the style of domain B ({@link AVATAR_STYLES_B}).
  *
  * @example
  * ```ts
@@ -215,9 +255,11 @@ export async function renderAvatarPng(
   domain: AvatarDomain,
   seed: string,
   size = 128,
+  styleB: AvatarStyleB = 'adventurer',
 ): Promise<Uint8Array> {
   checkSize(size);
-  return renderWith(await loadRenderers(), domain, seed, size);
+  const framing = avatarFraming(domain, styleB);
+  return renderWith(await loadRenderers(), framing, seed, size);
 }
 
 function checkSize(size: number): void {
@@ -258,7 +300,7 @@ async function readVersion(specifier: string): Promise<string> {
   return 'unknown';
 }
 
-function licenseText(r: Renderers, versions: Record<string, string>): string {
+function licenseText(r: Renderers, versions: Record<string, string>, styleB: AvatarStyleB): string {
   const lines: string[] = [
     '# Licences of this dataset',
     '',
@@ -270,9 +312,8 @@ function licenseText(r: Renderers, versions: Record<string, string>): string {
     '',
   ];
   for (const domain of ['A', 'B'] as const) {
-    const framing = AVATAR_FRAMING[domain];
-    const style = framing.style === 'avataaars' ? r.collection.avataaars : r.collection.adventurer;
-    const meta = style.meta ?? {};
+    const framing = avatarFraming(domain, styleB);
+    const meta = styleOf(r, framing).meta ?? {};
     const splits = `train${domain}/, test${domain}/`;
     lines.push(
       `## Domain ${domain} (${splits}): ${meta.title ?? framing.style}`,
@@ -298,9 +339,8 @@ function licenseText(r: Renderers, versions: Record<string, string>): string {
     '',
   );
   for (const domain of ['A', 'B'] as const) {
-    const framing = AVATAR_FRAMING[domain];
-    const style = framing.style === 'avataaars' ? r.collection.avataaars : r.collection.adventurer;
-    const meta = style.meta ?? {};
+    const framing = avatarFraming(domain, styleB);
+    const meta = styleOf(r, framing).meta ?? {};
     lines.push(
       `> "${meta.title ?? framing.style}" by ${meta.creator ?? 'unknown'}, ${meta.license?.name ?? 'unknown licence'}` +
         (meta.license?.url ? ` (${meta.license.url})` : '') +
@@ -331,12 +371,13 @@ function licenseText(r: Renderers, versions: Record<string, string>): string {
  * ```
  */
 export async function renderAvatarDataset(options: AvatarDatasetOptions): Promise<AvatarDatasetResult> {
-  const { out, count, size = 128, seed = 0, onProgress } = options;
+  const { out, count, size = 128, seed = 0, styleB = 'adventurer', onProgress } = options;
   const testCount = options.testCount ?? Math.max(1, Math.round(count / 10));
   checkCount('count', count);
   checkCount('testCount', testCount);
   checkSize(size);
   if (typeof out !== 'string' || out.length === 0) throw new UgatitError('out must be a folder path');
+  const framings = { A: avatarFraming('A'), B: avatarFraming('B', styleB) };
 
   const r = await loadRenderers();
   const fs = await import('node:fs/promises');
@@ -355,7 +396,7 @@ export async function renderAvatarDataset(options: AvatarDatasetOptions): Promis
     await fs.mkdir(dir, { recursive: true });
     const domain = avatarSplitDomain(split);
     for (let i = 0; i < counts[split]; i++) {
-      const bytes = renderWith(r, domain, avatarSeed(split, seed, i), size);
+      const bytes = renderWith(r, framings[domain], avatarSeed(split, seed, i), size);
       const file = path.join(dir, avatarFileName(i));
       await fs.writeFile(file, bytes);
       done++;
@@ -368,7 +409,7 @@ export async function renderAvatarDataset(options: AvatarDatasetOptions): Promis
     versions[p] = await readVersion(p);
   }
   const licensePath = path.join(out, 'LICENSE.md');
-  await fs.writeFile(licensePath, licenseText(r, versions));
+  await fs.writeFile(licensePath, licenseText(r, versions, styleB));
   const manifestPath = path.join(out, 'manifest.json');
   const manifest = {
     generator: 'ugatit-tf renderAvatarDataset',
@@ -378,8 +419,8 @@ export async function renderAvatarDataset(options: AvatarDatasetOptions): Promis
     seedPattern: '<train|test>-<seed>-<A|B>-<5-digit index>',
     background: `#${AVATAR_BACKGROUND}`,
     domains: {
-      A: { ...AVATAR_FRAMING.A, meta: r.collection.avataaars.meta },
-      B: { ...AVATAR_FRAMING.B, meta: r.collection.adventurer.meta },
+      A: { ...framings.A, meta: styleOf(r, framings.A).meta },
+      B: { ...framings.B, meta: styleOf(r, framings.B).meta },
     },
     versions,
   };
