@@ -2,8 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { UgatitConfigError } from '../errors';
 import { heatmapToImage, overlayHeatmap } from '../data/heatmap';
-import { resizeBilinear } from '../data/tensor-image';
-import { prepareImages, type ImageInput, type PrepareImagesOptions } from './input';
+import { prepareImages, toModelInput, type ImageInput, type PrepareImagesOptions } from './input';
 
 /** Options of {@link discriminatorAttention}. */
 export interface DiscriminatorAttentionOptions extends PrepareImagesOptions {
@@ -63,8 +62,7 @@ export async function discriminatorAttention(
     const size = options.size ?? Math.min(h, w);
     if (!Number.isInteger(size) || size < 1) throw new UgatitConfigError(`discriminatorAttention: size must be a positive integer, received ${size}`);
     const out = tf.tidy(() => {
-      const pixels = tf.concat(prepared.map((p) => (p.integer ? tf.round(resizeBilinear(p.pixels, size)) : resizeBilinear(p.pixels, size))), 0);
-      const x = tf.div(tf.sub(tf.div(pixels, 255), 0.5), 0.5);
+      const x = tf.concat(prepared.map((p) => toModelInput(p, size)), 0);
       const [logit, camLogit, heatmap] = discriminator.predict(x) as [tf.Tensor4D, tf.Tensor2D, tf.Tensor4D];
       const heats = tf.unstack(heatmap).map((m) => heatmapToImage(m, [h, w]));
       const shown = tf.unstack(tf.div(tf.concat(prepared.map((p) => p.pixels), 0), 255)) as tf.Tensor3D[];

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { UgatitConfigError } from '../errors';
 import { decodeImage, type DecodeImageOptions, type DecodedImage } from '../data/image-codec';
-import { tensorToImage } from '../data/tensor-image';
+import { resizeBilinear, tensorToImage } from '../data/tensor-image';
 
 /**
  * Browser image sources accepted by {@link translate}; read with `tf.browser.fromPixels`.
@@ -156,4 +156,23 @@ export function batchToImages(batch: tf.Tensor4D | tf.Tensor3D, range: [number, 
     }
   }
   return out;
+}
+
+/**
+ * The test transform of a prepared image: bilinear resize to the model size (rounded to
+ * integers for integer sources, as the reference's PIL resize), then `(x / 255 − 0.5) / 0.5`.
+ * Shared by {@link translate} and {@link discriminatorAttention}.
+ *
+ * @returns `[n, size, size, 3]` in [−1, 1] (n images of the prepared input).
+ * @example
+ * ```ts
+ * const x = toModelInput((await prepareImages('face.png'))[0], 96);
+ * ```
+ */
+export function toModelInput(p: PreparedInput, size: number): tf.Tensor4D {
+  return tf.tidy(() => {
+    let x = resizeBilinear(p.pixels, size);
+    if (p.integer) x = tf.round(x);
+    return tf.div(tf.sub(tf.div(x, 255), 0.5), 0.5) as tf.Tensor4D;
+  });
 }

@@ -3,7 +3,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { UgatitConfigError } from '../errors';
 import { heatmapToImage, overlayHeatmap } from '../data/heatmap';
 import { resizeBilinear } from '../data/tensor-image';
-import { prepareImages, type ImageInput, type PrepareImagesOptions, type PreparedInput } from './input';
+import { prepareImages, toModelInput, type ImageInput, type PrepareImagesOptions, type PreparedInput } from './input';
 
 /** Options of {@link translate}. */
 export interface TranslateOptions extends PrepareImagesOptions {
@@ -75,18 +75,6 @@ function resolveOutputSize(option: TranslateOptions['outputSize'], inputs: Prepa
     throw new UgatitConfigError(`translate: outputSize must be 'input', 'model' or positive integers, received ${JSON.stringify(option)}`);
   }
   return [h, w];
-}
-
-/**
- * The test transform of a batch: bilinear resize to the model size (rounded to integers for
- * integer sources, as the reference's PIL resize), then `(x / 255 − 0.5) / 0.5`.
- */
-function toModelInput(p: PreparedInput, size: number): tf.Tensor4D {
-  return tf.tidy(() => {
-    let x = resizeBilinear(p.pixels, size);
-    if (p.integer) x = tf.round(x);
-    return tf.div(tf.sub(tf.div(x, 255), 0.5), 0.5) as tf.Tensor4D;
-  });
 }
 
 /**
