@@ -161,6 +161,15 @@ interface TrainableEntry {
   variable: tf.Variable;
 }
 
+/**
+ * Optimizer state with its keys renamed: between the variables' engine names (unique per
+ * process) and the stable `<network>/<weight>` names a checkpoint stores. Unknown keys stay.
+ */
+function renameAdamState(state: TorchAdamState, names: Map<string, string>): TorchAdamState {
+  const rename = <T>(r: Record<string, T>) => Object.fromEntries(Object.entries(r).map(([k, v]) => [names.get(k) ?? k, v]));
+  return { steps: rename(state.steps), expAvg: rename(state.expAvg), expAvgSq: rename(state.expAvgSq) };
+}
+
 type Outputs = [tf.Tensor, tf.Tensor, tf.Tensor];
 
 /**
@@ -351,11 +360,8 @@ export class UGATITTrainer {
    * names. The caller owns the returned tensors. Weights are saved separately (the networks).
    */
   getState(): TrainerState {
-    const rekey = (state: TorchAdamState, entries: TrainableEntry[]): TorchAdamState => {
-      const byVar = new Map(entries.map((e) => [e.variable.name, e.key]));
-      const map = <T>(r: Record<string, T>) => Object.fromEntries(Object.entries(r).map(([k, v]) => [byVar.get(k) ?? k, v]));
-      return { steps: map(state.steps), expAvg: map(state.expAvg), expAvgSq: map(state.expAvgSq) };
-    };
+    const rekey = (state: TorchAdamState, entries: TrainableEntry[]) =>
+      renameAdamState(state, new Map(entries.map((e) => [e.variable.name, e.key])));
     return {
       iteration: this.iterationCount,
       lr: this.lr,
@@ -369,11 +375,8 @@ export class UGATITTrainer {
     if (!(Number.isInteger(state.iteration) && state.iteration >= 0)) {
       throw new UgatitConfigError(`UGATITTrainer.setState: iteration must be a non-negative integer, received ${state.iteration}`);
     }
-    const rekey = (s: TorchAdamState, entries: TrainableEntry[]): TorchAdamState => {
-      const byKey = new Map(entries.map((e) => [e.key, e.variable.name]));
-      const map = <T>(r: Record<string, T>) => Object.fromEntries(Object.entries(r).map(([k, v]) => [byKey.get(k) ?? k, v]));
-      return { steps: map(s.steps), expAvg: map(s.expAvg), expAvgSq: map(s.expAvgSq) };
-    };
+    const rekey = (s: TorchAdamState, entries: TrainableEntry[]) =>
+      renameAdamState(s, new Map(entries.map((e) => [e.key, e.variable.name])));
     this.gOptimizer.setState(rekey(state.generatorOptimizer, this.gEntries));
     this.dOptimizer.setState(rekey(state.discriminatorOptimizer, this.dEntries));
     this.iterationCount = state.iteration;
