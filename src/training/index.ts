@@ -2,6 +2,8 @@ export { TorchAdam } from './adam';
 export type { TorchAdamArgs, TorchAdamState } from './adam';
 export { clipRhoWeights } from './rho-clip';
 export { UGATITTrainer, NETWORK_NAMES } from './trainer';
+export { scheduledLearningRate } from './lr-schedule';
+export type { LearningRateSchedule } from './lr-schedule';
 export type {
   UGATITNetworks, NetworkName, TrainerOptions, StepLosses, StepResult, StepOptions, TrainerState,
 } from './trainer';

@@ -8,6 +8,7 @@ import { tensorToImage } from '../data/tensor-image';
 import { createDiscriminator } from '../networks/discriminator';
 import { createGenerator } from '../networks/generator';
 import { disposeTrainerState, findLatestCheckpoint, loadTrainingCheckpoint, saveTrainingCheckpoint } from './checkpoint';
+import { scheduledLearningRate } from './lr-schedule';
 import { translationSampleSheet } from './sample-sheet';
 import {
   NETWORK_NAMES, UGATITTrainer, type StepResult, type TrainerOptions, type TrainerState, type UGATITNetworks,
@@ -131,6 +132,29 @@ async function loadInitialNetworks(init: string): Promise<UGATITNetworks> {
   return networks as unknown as UGATITNetworks;
 }
 
+/**
+ * Removes the rows of iterations after `iteration` from a run's log: a run stopped between
+ * checkpoints logged iterations that the resumed run repeats, and the log should describe
+ * the run that produced the checkpoints.
+ */
+async function dropLogRowsAfter(file: string, iteration: number): Promise<void> {
+  const fs = await import('node:fs/promises');
+  const text = await fs.readFile(file, 'utf8').catch(() => null);
+  if (text === null) return;
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  const kept = lines.filter((l) => {
+    try {
+      const row = (JSON.parse(l) as { iteration?: unknown }).iteration;
+      return typeof row !== 'number' || row <= iteration;
+    } catch {
+      return true;
+    }
+  });
+  if (kept.length === lines.length) return;
+  await fs.writeFile(`${file}.tmp`, kept.map((l) => `${l}\n`).join(''));
+  await fs.rename(`${file}.tmp`, file);
+}
+
 /** Names of the weights holding NaN or ±Infinity, `<network>/<weight>`. */
 function nonFiniteWeights(networks: UGATITNetworks): string[] {
   const names = NETWORK_NAMES.flatMap((n) => networks[n].weights.map((w) => `${n}/${w.originalName}`));
@@ -189,6 +213,11 @@ export async function runTraining(options: TrainingRunOptions): Promise<UGATITTr
     dataState = loaded.extra.data as typeof dataState;
     savedAt = trainer.iteration;
     log(`resumed from ${loaded.path} at iteration ${trainer.iteration}`);
+    if (config.iterations !== saved.iterations) {
+      trainer.lr = scheduledLearningRate({ initialLr: trainer.initialLr, iterations: config.iterations, decay: trainer.decay }, trainer.iteration);
+      log(`iterations ${saved.iterations} → ${config.iterations}: learning rate ${trainer.lr.toExponential(3)} from iteration ${trainer.iteration} of the new schedule`);
+    }
+    await dropLogRowsAfter(path.join(out, 'log.jsonl'), trainer.iteration);
   } else {
     if (options.networks) {
       networks = options.networks;

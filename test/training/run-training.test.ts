@@ -62,6 +62,32 @@ describe('runTraining on wasm', () => {
     for (const t of [straight, first, resumed]) { t.dispose(); disposeNetworks(t.networks); }
   });
 
+  it('a resumed run with more iterations restarts the decay from the new schedule (the last run had reached lr 0)', { timeout: 60_000 }, async () => {
+    const out = await tempDir('run-extend');
+    (await runTraining(base(out))).dispose();
+    const messages: string[] = [];
+    const extended = await runTraining({ ...base(out), networks: undefined, resume: true, iterations: 8, log: (m) => messages.push(m) });
+    expect(messages).toContain('iterations 4 → 8: learning rate 2.000e-3 from iteration 4 of the new schedule');
+    const rows = await readLog(out);
+    expect(rows.map((r) => r.iteration)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(rows.map((r) => r.lr)).toEqual([2e-3, 2e-3, 1e-3, 0, 1.5e-3, 1e-3, 5e-4, 0]);
+    extended.dispose();
+    disposeNetworks(extended.networks);
+  });
+
+  it('a resumed run drops the log rows of iterations done after the checkpoint it resumes from', { timeout: 60_000 }, async () => {
+    const out = await tempDir('run-log');
+    const stop = new AbortController();
+    (await runTraining({ ...base(out), signal: stop.signal, onStep: (r) => { if (r.iteration === 2) stop.abort(); } })).dispose();
+    // As if the process had been killed after logging iteration 3 but before its checkpoint.
+    const logged = await fs.readFile(path.join(out, 'log.jsonl'), 'utf8');
+    await fs.appendFile(path.join(out, 'log.jsonl'), `${logged.trim().split('\n')[1]!.replace('"iteration":2', '"iteration":3')}\n`);
+    const resumed = await runTraining({ ...base(out), networks: undefined, resume: true });
+    expect((await readLog(out)).map((r) => r.iteration)).toEqual([1, 2, 3, 4]);
+    resumed.dispose();
+    disposeNetworks(resumed.networks);
+  });
+
   it('starts from a weights folder holding all six networks (init), with fresh optimizers', { timeout: 60_000 }, async () => {
     const nets = tinyNetworks({ size: SIZE, ngf: 2, ndf: 2, seed: 5 });
     const folder = await tempDir('init-weights');
