@@ -16,6 +16,8 @@ import { backend_util, Conv2DBackpropInput, getKernel, registerKernel, unregiste
 import type {
   Conv2DBackpropInputAttrs, KernelBackend, KernelConfig, KernelFunc, NamedTensorInfoMap, TensorInfo,
 } from '@tensorflow/tfjs-core';
+import { flippedSwappedTaps, transposedColumnsToImage } from './wasm-conv-layout';
+import { prefersMatMul } from './wasm-conv2d';
 import { compose, windowRows, type KernelComposer } from './wasm-training-kernels';
 
 const WASM = 'wasm';
@@ -42,18 +44,10 @@ function phaseConv(
   c: KernelComposer, dy: TensorInfo, filter: TensorInfo, ph: Phase, pw: Phase, stride: [number, number], outRows: number,
   outCols: number, n: number, ci: number,
 ): TensorInfo {
-  const [kh, kw, , co] = filter.shape;
   if (ph.taps === 0 || pw.taps === 0 || ph.rows === 0 || pw.rows === 0) {
     return c.run('Fill', {}, { shape: [n, outRows, outCols, ci], value: 0, dtype: 'float32' });
   }
-  let sub = filter;
-  if (stride[0] > 1 || stride[1] > 1) {
-    sub = c.run('StridedSlice', { x: filter }, {
-      begin: [ph.firstTap, pw.firstTap, 0, 0], end: [kh, kw, ci, co], strides: [stride[0], stride[1], 1, 1],
-      beginMask: 0, endMask: 0, ellipsisMask: 0, newAxisMask: 0, shrinkAxisMask: 0,
-    });
-  }
-  const flipped = c.transpose(c.run('Reverse', { x: sub }, { dims: [0, 1] }), [0, 1, 3, 2]); // [th, tw, co, ci]
+  const flipped = c.keep(flippedSwappedTaps(c.backend, filter, ph.firstTap, stride[0], pw.firstTap, stride[1])); // [th, tw, co, ci]
   // Correlation over dy rows [dyStart, dyStart + rows + taps − 1), zero outside dy.
   const win = windowRows(c, dy, -ph.dyStart, -pw.dyStart, ph.rows + ph.taps - 1, pw.rows + pw.taps - 1);
   const out = c.run('Conv2D', { x: win, filter: flipped }, { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [1, 1] });
@@ -83,6 +77,18 @@ const conv2DBackpropInputWasm: KernelFunc = (args) => {
   const rowsPh = phases(h, info.filterHeight, sh, info.padInfo.top);
   const colsPh = phases(w, info.filterWidth, sw, info.padInfo.left);
   return compose(backend as KernelBackend, (c) => {
+    if (prefersMatMul(info, 4)) {
+      // dx = col2im(W · dyᵀ): one product for the deep layers whose few output positions make
+      // a convolution's per-call weight packing dominate. dyᵀ, not W, is the operand XNNPACK
+      // packs (the small one here), and it is transposed beforehand: wasm's BatchMatMul with
+      // transposeB runs 5–10× slower.
+      const [kh, kw, , co] = filter.shape;
+      const m = info.batchSize * info.outHeight * info.outWidth;
+      const dyT = c.transpose(c.reshape(dy, [m, co]), [1, 0]);
+      const colsT = c.run('BatchMatMul', { a: c.reshape(filter, [1, kh * kw * ci, co]), b: c.reshape(dyT, [1, co, m]) },
+        { transposeA: false, transposeB: false });
+      return c.keep(transposedColumnsToImage(c.backend, colsT, info));
+    }
     if (sh === 1 && sw === 1) return phaseConv(c, dy, filter, rowsPh[0], colsPh[0], [1, 1], h, w, n, ci);
     const hr = Math.ceil(h / sh);
     const wr = Math.ceil(w / sw);

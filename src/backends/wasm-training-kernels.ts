@@ -53,7 +53,13 @@ const WASM = 'wasm';
 export class KernelComposer {
   private readonly temps: TensorInfo[] = [];
 
-  constructor(private readonly backend: KernelBackend) {}
+  constructor(readonly backend: KernelBackend) {}
+
+  /** Registers an output made outside {@link KernelComposer.run} (a JS kernel) as an intermediate. */
+  keep(info: TensorInfo): TensorInfo {
+    this.temps.push(info);
+    return info;
+  }
 
   run(name: string, inputs: NamedTensorInfoMap, attrs: NamedAttrMap = {}): TensorInfo {
     const kernel = getKernel(name, WASM);

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { ensureWasmFastConvBackpropInput } from '../backends/wasm-conv-backprop-input';
+import { ensureWasmFastConv2D } from '../backends/wasm-conv2d';
 import { ensureWasmPreciseReductions } from '../backends/wasm-precise-reductions';
 import { UgatitConfigError } from '../errors';
 import { bceWithLogitsLoss } from '../losses/bce-with-logits';
@@ -263,6 +264,7 @@ export class UGATITTrainer {
     const started = Date.now();
     ensureWasmPreciseReductions();
     ensureWasmFastConvBackpropInput();
+    ensureWasmFastConv2D();
     if (realA.rank !== 4 || realB.rank !== 4) {
       throw new UgatitConfigError(`UGATITTrainer.step: realA and realB must be [N, S, S, C], received [${realA.shape}] and [${realB.shape}]`);
     }

@@ -1,0 +1,117 @@
+/**
+ * Data-layout helpers for the wasm convolution kernels, written in JS over the wasm heap.
+ *
+ * wasm's `Reverse` and `Transpose` index every element generically (a flip of a
+ * 4×4×256×512 kernel takes 55 ms, its transpose 20 ms), which made re-laying-out
+ * weights cost more than the convolutions of the discriminators' deep, small layers.
+ * These copies run at memory speed: contiguous channel runs are moved with `set`.
+ *
+ * @module
+ */
+import type { backend_util, DataType, KernelBackend, TensorInfo } from '@tensorflow/tfjs-core';
+
+/** The two `BackendWasm` methods JS kernels use (typed here so that the wasm package is not imported). */
+interface WasmHeapBackend extends KernelBackend {
+  makeOutput(shape: number[], dtype: DataType): TensorInfo;
+  typedArrayFromHeap(info: TensorInfo): Float32Array;
+}
+
+/** Allocates a float32 output and returns it with views of it and of `inputs` (taken after the allocation, which may grow the heap). */
+function allocate(backend: KernelBackend, shape: number[], inputs: TensorInfo[]): { out: TensorInfo; dst: Float32Array; src: Float32Array[] } {
+  const b = backend as WasmHeapBackend;
+  const out = b.makeOutput(shape, 'float32');
+  return { out, dst: b.typedArrayFromHeap(out), src: inputs.map((t) => b.typedArrayFromHeap(t)) };
+}
+
+/**
+ * The sub-kernel of the taps `firstH, firstH + strideH, …` × `firstW, firstW + strideW, …` of
+ * `filter` ([kh, kw, ci, co]), spatially flipped and with in/out channels swapped:
+ * `[th, tw, co, ci]`, `out[a, b, o, i] = filter[firstH + (th−1−a)·strideH, firstW + (tw−1−b)·strideW, i, o]`.
+ * This is the kernel whose stride-1 convolution with dy gives one stride phase of dx.
+ */
+export function flippedSwappedTaps(
+  backend: KernelBackend, filter: TensorInfo, firstH: number, strideH: number, firstW: number, strideW: number,
+): TensorInfo {
+  const [kh, kw, ci, co] = filter.shape as [number, number, number, number];
+  const th = Math.ceil((kh - firstH) / strideH);
+  const tw = Math.ceil((kw - firstW) / strideW);
+  const { out, dst, src: [w] } = allocate(backend, [th, tw, co, ci], [filter]);
+  const block = ci * co;
+  for (let a = 0; a < th; a++) {
+    for (let b = 0; b < tw; b++) {
+      const s = ((firstH + (th - 1 - a) * strideH) * kw + firstW + (tw - 1 - b) * strideW) * block;
+      const d = (a * tw + b) * block;
+      for (let o = 0; o < co; o++) {
+        const row = d + o * ci;
+        for (let i = 0; i < ci; i++) dst[row + i] = w![s + i * co + o]!;
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Image patches of an NHWC input as rows: `[1, n·outH·outW, kh·kw·ci]`, each row the
+ * (zero-padded) window of one output position in `[kh, kw, ci]` order, so that the product
+ * with the kernel reshaped to `[kh·kw·ci, co]` is the convolution.
+ */
+export function imageToColumns(backend: KernelBackend, x: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outHeight: oh, outWidth: ow } = info;
+  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
+  const { top, left } = info.padInfo;
+  const k = kh * kw * ci;
+  const { out, dst, src: [xs] } = allocate(backend, [1, n * oh * ow, k], [x]);
+  dst.fill(0);
+  let row = 0;
+  for (let b = 0; b < n; b++) {
+    for (let y = 0; y < oh; y++) {
+      for (let z = 0; z < ow; z++, row += k) {
+        for (let p = 0; p < kh; p++) {
+          const r = y * sh + p - top;
+          if (r < 0 || r >= h) continue;
+          for (let q = 0; q < kw; q++) {
+            const c = z * sw + q - left;
+            if (c < 0 || c >= w) continue;
+            const s = ((b * h + r) * w + c) * ci;
+            dst.set(xs!.subarray(s, s + ci), row + (p * kw + q) * ci);
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * The inverse layout of {@link imageToColumns}, summing overlaps, from the transposed columns
+ * `colsT` `[1, kh·kw·ci, n·outH·outW]` to an NHWC `[n, inH, inW, ci]` tensor where every input
+ * position receives the sum of the column entries that read it (the input gradient when
+ * `colsT` is the kernel times dyᵀ).
+ */
+export function transposedColumnsToImage(backend: KernelBackend, colsT: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outHeight: oh, outWidth: ow } = info;
+  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
+  const { top, left } = info.padInfo;
+  const m = n * oh * ow;
+  const { out, dst, src: [cs] } = allocate(backend, [n, h, w, ci], [colsT]);
+  dst.fill(0);
+  let col = 0;
+  for (let b = 0; b < n; b++) {
+    for (let y = 0; y < oh; y++) {
+      for (let z = 0; z < ow; z++, col++) {
+        for (let p = 0; p < kh; p++) {
+          const r = y * sh + p - top;
+          if (r < 0 || r >= h) continue;
+          for (let q = 0; q < kw; q++) {
+            const c = z * sw + q - left;
+            if (c < 0 || c >= w) continue;
+            const d = ((b * h + r) * w + c) * ci;
+            const s = (p * kw + q) * ci * m + col;
+            for (let i = 0; i < ci; i++) dst[d + i] += cs![s + i * m]!;
+          }
+        }
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,87 @@
+/**
+ * wasm `Conv2D` for convolutions with few output positions: one matrix product.
+ *
+ * XNNPACK packs a convolution's weights when it first sees the filter tensor. In training
+ * every call brings a new filter (spectral normalisation divides the weights anew), and for
+ * the discriminators' deepest layers (e.g. 4×4×256→512 on a 3×3 output) packing costs
+ * 20× the arithmetic. As image patches times the kernel reshaped to `[kh·kw·ci, co]`, the
+ * same convolution is one `BatchMatMul`, whose weight packing is several times cheaper,
+ * after a patch copy that is small exactly when the output is.
+ *
+ * @module
+ */
+import { backend_util, Conv2D, getKernel, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
+import type { Conv2DAttrs, KernelBackend, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import { imageToColumns } from './wasm-conv-layout';
+import { compose } from './wasm-training-kernels';
+
+const WASM = 'wasm';
+
+/** wasm's own kernel, used for every convolution the product path does not take. */
+let wasmConv2D: KernelConfig | undefined;
+
+/**
+ * Whether a convolution is cheaper as a matrix product: when its output positions are few
+ * against its output channels (at most `perChannel` positions per channel), so that the
+ * patch copy is small beside the weights. Measured on wasm: the forward product wins up to
+ * about one position per channel, the input-gradient product (which needs no weight
+ * re-layout) up to about four.
+ */
+export function prefersMatMul(info: backend_util.Conv2DInfo, perChannel = 1): boolean {
+  return info.dilationHeight === 1 && info.dilationWidth === 1
+    && info.batchSize * info.outHeight * info.outWidth <= perChannel * info.outChannels;
+}
+
+const conv2DWasm: KernelFunc = (args) => {
+  const { inputs, backend, attrs } = args;
+  const { strides, pad, dataFormat, dilations, dimRoundingMode } = attrs as unknown as Conv2DAttrs;
+  const x = inputs.x as TensorInfo;
+  const filter = inputs.filter as TensorInfo;
+  const channelsLast = backend_util.convertConv2DDataFormat(dataFormat) === 'channelsLast';
+  const info = channelsLast
+    ? backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number],
+      strides, dilations, pad, dimRoundingMode, false, 'channelsLast')
+    : null;
+  if (!info || !prefersMatMul(info) || x.dtype !== 'float32') return wasmConv2D!.kernelFunc(args);
+  return compose(backend as KernelBackend, (c) => {
+    const [kh, kw, ci, co] = filter.shape;
+    const patches = c.keep(imageToColumns(c.backend, x, info));
+    const y = c.run('BatchMatMul', { a: patches, b: c.reshape(filter, [1, kh * kw * ci, co]) }, { transposeA: false, transposeB: false });
+    return c.reshape(y, [info.batchSize, info.outHeight, info.outWidth, co]);
+  });
+};
+
+/**
+ * Routes the wasm backend's `Conv2D` through the matrix-product path for convolutions with
+ * few output positions (NHWC, no dilation), and through wasm's own kernel otherwise. Cheap
+ * and idempotent; the trainer calls it before every step, because importing
+ * `@tensorflow/tfjs-backend-wasm` after this library re-registers wasm's own kernel.
+ *
+ * @example
+ * ```ts
+ * ensureWasmFastConv2D();
+ * ```
+ */
+export function ensureWasmFastConv2D(): void {
+  const current = getKernel(Conv2D, WASM);
+  if (!current || current.kernelFunc === conv2DWasm) return;
+  wasmConv2D = current;
+  unregisterKernel(Conv2D, WASM);
+  // wasm's setup (binding its C function) must still run when the backend initialises.
+  registerKernel({ ...current, kernelFunc: conv2DWasm });
+}
+
+/**
+ * Restores wasm's own `Conv2D` (for comparisons).
+ *
+ * @example
+ * ```ts
+ * restoreWasmConv2D();
+ * ```
+ */
+export function restoreWasmConv2D(): void {
+  const current = getKernel(Conv2D, WASM);
+  if (current?.kernelFunc !== conv2DWasm || !wasmConv2D) return;
+  unregisterKernel(Conv2D, WASM);
+  registerKernel(wasmConv2D);
+}
