@@ -115,3 +115,38 @@ export function transposedColumnsToImage(backend: KernelBackend, colsT: TensorIn
   }
   return out;
 }
+
+/**
+ * {@link imageToColumns} transposed: `[1, kh·kw·ci, n·outH·outW]`, so that its product with dy
+ * reshaped to `[n·outH·outW, co]` is the filter gradient `[kh·kw·ci, co]`, with no transpose of
+ * a large operand. Rows are written contiguously; the input is read with the stride of a window step.
+ */
+export function imageToTransposedColumns(backend: KernelBackend, x: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outHeight: oh, outWidth: ow } = info;
+  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
+  const { top, left } = info.padInfo;
+  const m = n * oh * ow;
+  const { out, dst, src: [xs] } = allocate(backend, [1, kh * kw * ci, m], [x]);
+  dst.fill(0);
+  for (let p = 0; p < kh; p++) {
+    for (let q = 0; q < kw; q++) {
+      // Output columns whose window column q falls inside the input.
+      const z0 = Math.max(0, Math.ceil((left - q) / sw));
+      const z1 = Math.min(ow, Math.floor((w - 1 - q + left) / sw) + 1);
+      for (let i = 0; i < ci; i++) {
+        const row = ((p * kw + q) * ci + i) * m;
+        for (let b = 0; b < n; b++) {
+          for (let y = 0; y < oh; y++) {
+            const r = y * sh + p - top;
+            if (r < 0 || r >= h) continue;
+            const d = row + (b * oh + y) * ow;
+            let s = ((b * h + r) * w + z0 * sw + q - left) * ci + i;
+            const step = sw * ci;
+            for (let z = z0; z < z1; z++, s += step) dst[d + z] = xs![s]!;
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
