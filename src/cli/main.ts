@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '../backends';
 import { UgatitError } from '../errors';
+import { wasmThreadsStarted } from './backend';
 import { CONVERT_HELP, convertCommand } from './convert-command';
 import { DATASET_HELP, datasetCommand } from './dataset-command';
 import { INFO_HELP, infoCommand } from './info-command';
@@ -43,4 +44,7 @@ main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e: unk
   const message = e instanceof UgatitError || e instanceof Error ? e.message : String(e);
   process.stderr.write(`ugatit-tf: ${message}\n`);
   process.exitCode = 1;
+}).finally(() => {
+  // wasm's pthread workers would keep the process alive after the command is done.
+  if (wasmThreadsStarted) process.stdout.write('', () => process.exit());
 });

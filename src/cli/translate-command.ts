@@ -27,6 +27,9 @@ Options:
   --heatmap              also write the side-by-side heatmap sheet
   --size <n>             output side in pixels (default: each input's own size)
   --backend <name>       wasm (default), cpu or tensorflow
+  --threads <n>          wasm threads, 1 to 8 (default 1; 2 translate a 256² image with the
+                         ngf-64 generator 1.9× faster on an idle 2-core machine, but
+                         slow down small images such as the 96-pixel avatars)
 `;
 
 function stem(file: string, root: string | null): string {
@@ -39,6 +42,7 @@ export async function translateCommand(argv: string[]): Promise<void> {
   const { values: v, positionals } = parseCommandArgs('translate', argv, {
     weights: { type: 'string' }, direction: { type: 'string', default: 'a2b' }, out: { type: 'string', default: 'out' },
     heatmap: { type: 'boolean', default: false }, size: { type: 'string' }, backend: { type: 'string', default: 'wasm' },
+    threads: { type: 'string' },
   });
   if (positionals.length !== 1) throw new UgatitError('translate: give one image file or folder (see ugatit-tf translate --help)');
   const input = positionals[0]!;
@@ -48,12 +52,12 @@ export async function translateCommand(argv: string[]): Promise<void> {
   if (kind === null) throw new UgatitError(`translate: ${input} does not exist`);
   const files = kind === 'dir' ? await listImages(input) : [input];
   if (files.length === 0) throw new UgatitError(`translate: no images (.png, .jpg, …) in ${input}`);
-  await useCliBackend(v.backend as string);
+  const backend = await useCliBackend(v.backend as string, intOption('translate', 'threads', v.threads as string | undefined, 1) ?? 1);
   const { generator, source } = await resolveGenerator(v.weights as string | undefined, direction);
   const out = v.out as string;
   const fs = await import('node:fs/promises');
   await fs.mkdir(out, { recursive: true });
-  process.stderr.write(`translating ${files.length} image${files.length === 1 ? '' : 's'} ${direction} with ${source}\n`);
+  process.stderr.write(`translating ${files.length} image${files.length === 1 ? '' : 's'} ${direction} with ${source} on ${backend}\n`);
 
   const { default: progress } = await import('cli-progress');
   const bar = kind === 'dir' && process.stderr.isTTY

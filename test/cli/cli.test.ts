@@ -80,11 +80,22 @@ describe('ugatit-tf CLI', () => {
     expect([img.width, img.height]).toEqual([24, 24]);
   });
 
+  it('--threads 2 runs wasm on two threads: the same pixels as one thread, and the process exits', async () => {
+    const one = await cli('translate', 'images/a.png', '--weights', 'weights', '--out', 't1', '--threads', '1');
+    const two = await cli('translate', 'images/a.png', '--weights', 'weights', '--out', 't2', '--threads', '2');
+    expect([one.code, two.code]).toEqual([0, 0]);
+    expect(one.stderr).toMatch(/on wasm$/m);
+    expect(two.stderr).toMatch(/on wasm \(2 threads\)$/m);
+    const [p1, p2] = await Promise.all(['t1', 't2'].map((o) => fs.readFile(path.join(dir, o, 'a.png'))));
+    expect(p2!.equals(p1!)).toBe(true);
+  });
+
   it('fails with one line for bad arguments', async () => {
     for (const [args, message] of [
       [['translate', 'images', '--bogus'], /Unknown option '--bogus'/],
       [['translate', 'nowhere.png'], /nowhere\.png does not exist/],
       [['translate', 'images', '--direction', 'sideways'], /--direction must be one of a2b, b2a/],
+      [['translate', 'images', '--weights', 'weights', '--threads', '9'], /--threads must be an integer from 1 to 8, received 9/],
       [['convert', 'images/a.png'], /--out <dir> is required/],
       [['frobnicate'], /unknown command "frobnicate"/],
     ] as const) {
