@@ -42,11 +42,16 @@ describe.each(BACKENDS)('ReflectionPad2D on %s', (backend) => {
     tf.dispose([x, y]);
   });
 
-  it('has the gradient of central finite differences, which tfjs mirrorPad gets wrong', () => {
-    const shape = [1, 4, 5, 2];
-    const pad = 2;
+  // Borders that overlap in the middle (4×5, pad 2), one-row borders (pad 1, the 3×3 convs) and
+  // the 7×7 stem's pad 3, on sizes where the folded rows leave a middle untouched.
+  it.each([
+    { shape: [1, 4, 5, 2], pad: 2 },
+    { shape: [1, 8, 9, 2], pad: 1 },
+    { shape: [1, 10, 11, 2], pad: 3 },
+    { shape: [1, 5, 3, 1], pad: 1 },
+  ])('has the gradient of central finite differences, which tfjs mirrorPad gets wrong ($shape, pad $pad)', ({ shape, pad }) => {
     const x = tf.randomNormal(shape, 0, 1, 'float32', 5);
-    const r = tf.randomNormal([1, 8, 9, 2], 0, 1, 'float32', 6);
+    const r = tf.randomNormal([1, shape[1]! + 2 * pad, shape[2]! + 2 * pad, shape[3]!], 0, 1, 'float32', 6);
     const xs = Float64Array.from(x.dataSync());
     const rs = Float64Array.from(r.dataSync());
     // f(x) = Σ pad(x) · R, evaluated in float64 for the finite differences.
