@@ -8,32 +8,40 @@ import type { CustomGradFunc, LayerArgs } from './tfjs-internals';
  * passes through, and each border row adds onto the input row it mirrors.
  */
 function foldReflectedAxis(dy: tf.Tensor4D, axis: 1 | 2, pad: number): tf.Tensor4D {
-  const size = dy.shape[axis] - 2 * pad;
-  // Rows [from, from + len) of dy along `axis`.
-  const rows = (from: number, len: number) =>
-    tf.slice(dy, axis === 1 ? [0, from, 0, 0] : [0, 0, from, 0], axis === 1 ? [-1, len, -1, -1] : [-1, -1, len, -1]);
-  // A one-row border is its own mirror image: skip the reverse kernel (most pads are 1).
-  const mirrored = (from: number) => (pad === 1 ? rows(from, 1) : tf.reverse(rows(from, pad), axis));
-  // Padded row i < pad mirrors input row pad − i (input rows 1..pad); padded row pad + size + j
-  // mirrors input row size − 2 − j (input rows size−1−pad..size−2).
-  const head = mirrored(0);
-  const tail = mirrored(pad + size);
-  if (size < 2 * pad + 3) {
-    // The two folded ranges touch or overlap: add them as full-size tensors.
-    const zeroPad = (before: number, after: number): Array<[number, number]> =>
-      axis === 1 ? [[0, 0], [before, after], [0, 0], [0, 0]] : [[0, 0], [0, 0], [before, after], [0, 0]];
-    return tf.addN([rows(pad, size), tf.pad(head, zeroPad(1, size - 1 - pad)), tf.pad(tail, zeroPad(size - 1 - pad, 1))]) as tf.Tensor4D;
-  }
-  // Input rows: 0 | 1..pad (+ head) | pad+1..size−2−pad | size−1−pad..size−2 (+ tail) | size−1.
-  return tf.concat([
-    rows(pad, 1),
-    tf.add(rows(pad + 1, pad), head),
-    rows(2 * pad + 1, size - 2 * pad - 2),
-    tf.add(rows(size - 1, pad), tail),
-    rows(pad + size - 1, 1),
-  ], axis) as tf.Tensor4D;
+  const padded = dy.shape[axis];
+  const size = padded - 2 * pad;
+  const begin = (at: number): [number, number, number, number] => (axis === 1 ? [0, at, 0, 0] : [0, 0, at, 0]);
+  const extent = (len: number): [number, number, number, number] =>
+    axis === 1 ? [-1, len, -1, -1] : [-1, -1, len, -1];
+  const zeroPad = (before: number, after: number): Array<[number, number]> =>
+    axis === 1 ? [[0, 0], [before, after], [0, 0], [0, 0]] : [[0, 0], [0, 0], [before, after], [0, 0]];
+  const centre = tf.slice(dy, begin(pad), extent(size));
+  // Padded row i < pad mirrors input row pad − i; the reversed border covers rows 1..pad.
+  // A one-row border (every 3×3 conv) is its own mirror image: no reverse kernel for it.
+  const mirrored = (t: tf.Tensor4D) => (pad === 1 ? t : tf.reverse(t, axis));
+  const head = mirrored(tf.slice(dy, begin(0), extent(pad)));
+  // Padded row pad + size + j mirrors input row size − 2 − j; reversed: rows size−1−pad..size−2.
+  const tail = mirrored(tf.slice(dy, begin(pad + size), extent(pad)));
+  return tf.addN([
+    centre,
+    tf.pad(head, zeroPad(1, size - 1 - pad)),
+    tf.pad(tail, zeroPad(size - 1 - pad, 1)),
+  ]) as tf.Tensor4D;
 }
 
+/**
+ * Reflect-pads the two spatial axes of an NHWC tensor by `pad` pixels, like PyTorch's
+ * `nn.ReflectionPad2d`, with a correct gradient: tfjs's own `mirrorPad` gradient only
+ * slices the centre and drops the reflected borders' contribution.
+ *
+ * @param x - `[N, H, W, C]`, with H and W greater than `pad`.
+ * @param pad - pixels added on each side.
+ * @returns `[N, H + 2·pad, W + 2·pad, C]`.
+ * @example
+ * ```ts
+ * const y = reflectionPad2d(tf.zeros([1, 8, 8, 3]), 3); // [1, 14, 14, 3]
+ * ```
+ */
 export function reflectionPad2d(x: tf.Tensor4D, pad: number): tf.Tensor4D {
   if (pad === 0) return tf.clone(x);
   const [, h, w] = x.shape;
