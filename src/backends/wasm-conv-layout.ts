@@ -8,19 +8,14 @@
  *
  * @module
  */
-import type { backend_util, DataType, KernelBackend, TensorInfo } from '@tensorflow/tfjs-core';
-
-/** The two `BackendWasm` methods JS kernels use (typed here so that the wasm package is not imported). */
-interface WasmHeapBackend extends KernelBackend {
-  makeOutput(shape: number[], dtype: DataType): TensorInfo;
-  typedArrayFromHeap(info: TensorInfo): Float32Array;
-}
+import type { backend_util, KernelBackend, TensorInfo } from '@tensorflow/tfjs-core';
+import type { WasmHeapBackend } from './wasm-heap';
 
 /** Allocates a float32 output and returns it with views of it and of `inputs` (taken after the allocation, which may grow the heap). */
 function allocate(backend: KernelBackend, shape: number[], inputs: TensorInfo[]): { out: TensorInfo; dst: Float32Array; src: Float32Array[] } {
   const b = backend as WasmHeapBackend;
   const out = b.makeOutput(shape, 'float32');
-  return { out, dst: b.typedArrayFromHeap(out), src: inputs.map((t) => b.typedArrayFromHeap(t)) };
+  return { out, dst: b.typedArrayFromHeap(out) as Float32Array, src: inputs.map((t) => b.typedArrayFromHeap(t) as Float32Array) };
 }
 
 /**
@@ -51,34 +46,44 @@ export function flippedSwappedTaps(
 }
 
 /**
- * Image patches of an NHWC input as rows: `[1, n·outH·outW, kh·kw·ci]`, each row the
- * (zero-padded) window of one output position in `[kh, kw, ci]` order, so that the product
- * with the kernel reshaped to `[kh·kw·ci, co]` is the convolution.
+ * Visits every (output position, kernel tap) pair whose window pixel lies inside the input, in
+ * output-position order: `position` indexes `n·outH·outW`, `tap` indexes `kh·kw`, `pixel` is
+ * the input pixel's NHWC offset divided by the channel count.
  */
-export function imageToColumns(backend: KernelBackend, x: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
-  const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outHeight: oh, outWidth: ow } = info;
+function forEachWindowTap(info: backend_util.Conv2DInfo, visit: (position: number, tap: number, pixel: number) => void): void {
+  const { batchSize: n, inHeight: h, inWidth: w, outHeight: oh, outWidth: ow } = info;
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
   const { top, left } = info.padInfo;
-  const k = kh * kw * ci;
-  const { out, dst, src: [xs] } = allocate(backend, [1, n * oh * ow, k], [x]);
-  dst.fill(0);
-  let row = 0;
+  let position = 0;
   for (let b = 0; b < n; b++) {
     for (let y = 0; y < oh; y++) {
-      for (let z = 0; z < ow; z++, row += k) {
+      for (let z = 0; z < ow; z++, position++) {
         for (let p = 0; p < kh; p++) {
           const r = y * sh + p - top;
           if (r < 0 || r >= h) continue;
           for (let q = 0; q < kw; q++) {
             const c = z * sw + q - left;
-            if (c < 0 || c >= w) continue;
-            const s = ((b * h + r) * w + c) * ci;
-            dst.set(xs!.subarray(s, s + ci), row + (p * kw + q) * ci);
+            if (c >= 0 && c < w) visit(position, p * kw + q, (b * h + r) * w + c);
           }
         }
       }
     }
   }
+}
+
+/**
+ * Image patches of an NHWC input as rows: `[1, n·outH·outW, kh·kw·ci]`, each row the
+ * (zero-padded) window of one output position in `[kh, kw, ci]` order, so that the product
+ * with the kernel reshaped to `[kh·kw·ci, co]` is the convolution.
+ */
+export function imageToColumns(backend: KernelBackend, x: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
+  const { batchSize: n, inChannels: ci, outHeight: oh, outWidth: ow, filterHeight: kh, filterWidth: kw } = info;
+  const k = kh * kw * ci;
+  const { out, dst, src: [xs] } = allocate(backend, [1, n * oh * ow, k], [x]);
+  dst.fill(0);
+  forEachWindowTap(info, (position, tap, pixel) => {
+    dst.set(xs!.subarray(pixel * ci, (pixel + 1) * ci), position * k + tap * ci);
+  });
   return out;
 }
 
@@ -90,29 +95,13 @@ export function imageToColumns(backend: KernelBackend, x: TensorInfo, info: back
  */
 export function transposedColumnsToImage(backend: KernelBackend, colsT: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outHeight: oh, outWidth: ow } = info;
-  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
-  const { top, left } = info.padInfo;
   const m = n * oh * ow;
   const { out, dst, src: [cs] } = allocate(backend, [n, h, w, ci], [colsT]);
   dst.fill(0);
-  let col = 0;
-  for (let b = 0; b < n; b++) {
-    for (let y = 0; y < oh; y++) {
-      for (let z = 0; z < ow; z++, col++) {
-        for (let p = 0; p < kh; p++) {
-          const r = y * sh + p - top;
-          if (r < 0 || r >= h) continue;
-          for (let q = 0; q < kw; q++) {
-            const c = z * sw + q - left;
-            if (c < 0 || c >= w) continue;
-            const d = ((b * h + r) * w + c) * ci;
-            const s = (p * kw + q) * ci * m + col;
-            for (let i = 0; i < ci; i++) dst[d + i] += cs![s + i * m]!;
-          }
-        }
-      }
-    }
-  }
+  forEachWindowTap(info, (position, tap, pixel) => {
+    const s = tap * ci * m + position;
+    for (let i = 0, d = pixel * ci; i < ci; i++) dst[d + i] += cs![s + i * m]!;
+  });
   return out;
 }
 

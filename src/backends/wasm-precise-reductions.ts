@@ -12,13 +12,10 @@
  */
 import { backend_util, getKernel, Mean, registerKernel, Sum, unregisterKernel, util } from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import type { WasmHeapBackend } from './wasm-heap';
 
 const WASM = 'wasm';
 
-interface WasmHeapBackend {
-  makeOutput(shape: number[], dtype: string): TensorInfo;
-  typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
-}
 
 /**
  * The common case of {@link reduceSumFloat64}, reduced axes adjacent: `values` viewed as
@@ -87,7 +84,7 @@ function makeReduction(mean: boolean): KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const x = inputs.x as TensorInfo;
     const { axis, keepDims } = attrs as { axis: number | number[]; keepDims: boolean };
-    const wasm = backend as unknown as WasmHeapBackend;
+    const wasm = backend as WasmHeapBackend;
     const axes = util.parseAxisParam(axis, x.shape);
     const [outShape, reduceShape] = backend_util.computeOutAndReduceShapes(x.shape, axes);
     const count = util.sizeFromShape(reduceShape);
