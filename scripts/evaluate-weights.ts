@@ -5,7 +5,12 @@
  * A→B on B). The same numbers for freshly initialised generators of the same
  * configuration are the baseline.
  *
- *   npx tsx scripts/evaluate-weights.ts --weights runs/avatars --data data/avatars [--json out.json] [--grid out.png]
+ * Classifiers that all separate real A from real B perfectly can still disagree by tens of points
+ * on translations, which sit near their decision boundary, depending only on their initial
+ * weights. So one classifier is trained per seed in --seeds, each reports its own shares, and the
+ * headline share is their mean.
+ *
+ *   npx tsx scripts/evaluate-weights.ts --weights runs/avatars --data data/avatars [--seeds 0,1,2,3] [--json out.json] [--grid out.png]
  *
  * --weights takes a training directory or checkpoint (ckpt-*) or a folder with genA2B/ and genB2A/.
  */
@@ -25,10 +30,14 @@ import { domainAccuracy, trainDomainClassifier } from '../src/metrics/domain-cla
 const { values: v } = parseArgs({
   options: {
     weights: { type: 'string' }, data: { type: 'string', default: 'data/avatars' }, json: { type: 'string' },
-    grid: { type: 'string' }, 'train-limit': { type: 'string', default: '600' }, seed: { type: 'string', default: '0' },
+    grid: { type: 'string' }, 'train-limit': { type: 'string', default: '600' }, seeds: { type: 'string', default: '0,1,2,3' },
   },
 });
 if (!v.weights) throw new Error('--weights <dir> is required');
+const seeds = v.seeds!.split(',').map((s) => {
+  if (!/^\d+$/.test(s.trim())) throw new Error(`--seeds takes comma-separated non-negative integers, got "${v.seeds}"`);
+  return Number(s);
+});
 
 async function loadFolder(dir: string, size: number, limit = Infinity): Promise<tf.Tensor4D> {
   const names = (await readdir(dir)).filter((f) => /\.(png|jpe?g)$/i.test(f)).sort().slice(0, limit);
@@ -66,7 +75,10 @@ function translateAll(model: tfl.LayersModel, images: tf.Tensor4D, batch = 10): 
   return out;
 }
 
-async function metrics(genA2B: tfl.LayersModel, genB2A: tfl.LayersModel, testA: tf.Tensor4D, testB: tf.Tensor4D, classifier: tfl.LayersModel) {
+interface Translations { a2b: tf.Tensor4D; b2a: tf.Tensor4D; cycleL1A: number; cycleL1B: number; identityL1A: number; identityL1B: number }
+
+/** Translates the test sets once; the L1 terms do not depend on the classifier. */
+function translations(genA2B: tfl.LayersModel, genB2A: tfl.LayersModel, testA: tf.Tensor4D, testB: tf.Tensor4D): Translations {
   const a2b = translateAll(genA2B, testA);
   const b2a = translateAll(genB2A, testB);
   const a2b2a = translateAll(genB2A, a2b);
@@ -75,13 +87,22 @@ async function metrics(genA2B: tfl.LayersModel, genB2A: tfl.LayersModel, testA: 
   const b2b = translateAll(genA2B, testB);
   const l1 = (x: tf.Tensor, y: tf.Tensor) => tf.tidy(() => tf.mean(tf.abs(tf.sub(x, y))).dataSync()[0]);
   const result = {
-    a2bClassifiedB: domainAccuracy(classifier, a2b, 'B'),
-    b2aClassifiedA: domainAccuracy(classifier, b2a, 'A'),
-    cycleL1A: l1(a2b2a, testA), cycleL1B: l1(b2a2b, testB),
-    identityL1A: l1(a2a, testA), identityL1B: l1(b2b, testB),
+    a2b, b2a, cycleL1A: l1(a2b2a, testA), cycleL1B: l1(b2a2b, testB), identityL1A: l1(a2a, testA), identityL1B: l1(b2b, testB),
   };
-  tf.dispose([a2b, b2a, a2b2a, b2a2b, a2a, b2b]);
+  tf.dispose([a2b2a, b2a2b, a2a, b2b]);
   return result;
+}
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+/** Shares classified as the target domain, per classifier and averaged, plus the L1 terms. */
+function summary(t: Translations, classifiers: tfl.LayersModel[]) {
+  const a2bPerSeed = classifiers.map((c) => domainAccuracy(c, t.a2b, 'B'));
+  const b2aPerSeed = classifiers.map((c) => domainAccuracy(c, t.b2a, 'A'));
+  return {
+    a2bClassifiedB: mean(a2bPerSeed), b2aClassifiedA: mean(b2aPerSeed), a2bClassifiedBPerSeed: a2bPerSeed,
+    b2aClassifiedAPerSeed: b2aPerSeed, cycleL1A: t.cycleL1A, cycleL1B: t.cycleL1B, identityL1A: t.identityL1A, identityL1B: t.identityL1B,
+  };
 }
 
 await tf.setBackend('wasm');
@@ -91,14 +112,26 @@ const limit = Number(v['train-limit']);
 console.log(`generators from ${from}, ${size} px; training the domain classifier on ${limit} + ${limit} real images`);
 const [trainA, trainB, testA, testB] = await Promise.all(['trainA', 'trainB', 'testA', 'testB'].map((s) =>
   loadFolder(path.join(v.data!, s), size, s.startsWith('train') ? limit : Infinity)));
-const classifier = await trainDomainClassifier(trainA, trainB, { epochs: 5, seed: Number(v.seed) });
-const heldOut = { realAasA: domainAccuracy(classifier, testA, 'A'), realBasB: domainAccuracy(classifier, testB, 'B') };
+const classifiers: tfl.LayersModel[] = [];
+for (const seed of seeds) {
+  classifiers.push(await trainDomainClassifier(trainA, trainB, { epochs: 5, seed }));
+  console.log(`classifier ${classifiers.length}/${seeds.length} (seed ${seed}) trained`);
+}
+const heldOut = {
+  seeds,
+  realAasA: classifiers.map((c) => domainAccuracy(c, testA, 'A')),
+  realBasB: classifiers.map((c) => domainAccuracy(c, testB, 'B')),
+};
 tf.dispose([trainA, trainB]);
-const trained = await metrics(genA2B, genB2A, testA, testB, classifier);
+const trainedTranslations = translations(genA2B, genB2A, testA, testB);
+const trained = summary(trainedTranslations, classifiers);
+tf.dispose([trainedTranslations.a2b, trainedTranslations.b2a]);
 const c = genA2B.getLayer('stem_conv').getWeights()[0].shape;
 const config = { ngf: c[3], nBlocks: genA2B.layers.filter((l) => /^enc_res_\d+_add$/.test(l.name)).length, imgSize: size,
   light: genA2B.layers.some((l) => l.name === 'mlp_pool') };
-const baseline = await metrics(createGenerator({ ...config, name: 'a' }), createGenerator({ ...config, name: 'b' }), testA, testB, classifier);
+const untrained = translations(createGenerator({ ...config, name: 'a' }), createGenerator({ ...config, name: 'b' }), testA, testB);
+const baseline = summary(untrained, classifiers);
+tf.dispose([untrained.a2b, untrained.b2a]);
 const report = { weights: from, testImages: { A: testA.shape[0], B: testB.shape[0] }, classifierHeldOut: heldOut, trained, baseline };
 console.log(JSON.stringify(report, null, 2));
 if (v.json) await writeFile(v.json, JSON.stringify(report, null, 2) + '\n');
