@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { InitializerBase } from './tfjs-internals';
+import { InitializerBase, normalDrawSeed } from './tfjs-internals';
 import { UgatitConfigError } from '../errors';
 
 /** Arguments of {@link TorchUniform}. */
@@ -77,7 +77,7 @@ export class UnitNormal extends InitializerBase {
 
   apply(shape: number[]): tf.Tensor {
     return tf.tidy(() => {
-      const draw = tf.randomNormal(shape, 0, 1, 'float32', this.seed);
+      const draw = tf.randomNormal(shape, 0, 1, 'float32', normalDrawSeed(this.seed));
       return tf.div(draw, tf.maximum(tf.norm(draw), 1e-12));
     });
   }

@@ -35,3 +35,15 @@ export function tidyWrites(variable: tfl.LayerVariable): tfl.LayerVariable {
   };
   return variable;
 }
+
+/**
+ * The seed to hand tfjs' normal and truncated-normal draws (`tf.randomNormal`,
+ * `tf.truncatedNormal` and the tfjs-layers initializers built on them) so that seed 0 is a seed.
+ * They pick their generator with `seed ? seed : Math.random()`, so 0 silently means "unseeded"
+ * (the uniform draw checks `seed == null` and is fine). They stringify the seed before seeding,
+ * so its decimal string gives 0 a reproducible stream and every other seed exactly the stream
+ * it had.
+ */
+export function normalDrawSeed(seed: number | undefined): number | undefined {
+  return seed === undefined ? undefined : (String(seed) as unknown as number);
+}

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { Rng } from '../data/rng';
 import { UgatitConfigError } from '../errors';
+import { normalDrawSeed } from '../layers/tfjs-internals';
 
 /** Side in pixels the classifier works at; inputs of any size are resized to this. */
 export const DOMAIN_CLASSIFIER_SIZE = 64;
@@ -79,7 +80,7 @@ export function buildDomainClassifier(seed = 0): tfl.Sequential {
       tfl.layers.dense({
         units: filters,
         activation: 'relu',
-        kernelInitializer: tfl.initializers.heNormal({ seed: seed * 31 + i }),
+        kernelInitializer: tfl.initializers.heNormal({ seed: normalDrawSeed(seed * 31 + i) }),
       }),
     );
     side = half;

@@ -49,6 +49,21 @@ describe.each(BACKENDS)('TorchUniform and UnitNormal on %s', (backend) => {
     t.dispose();
   });
 
+  it('UnitNormal is reproducible with seed 0, which tfjs alone would treat as no seed', () => {
+    const [a, b] = [new UnitNormal({ seed: 0 }).apply([16]), new UnitNormal({ seed: 0 }).apply([16])];
+    expect(Array.from(a.dataSync())).toEqual(Array.from(b.dataSync()));
+    tf.dispose([a, b]);
+  });
+
+  it('UnitNormal with a non-zero seed normalises exactly tfjs\' own seeded draw', () => {
+    const ours = new UnitNormal({ seed: 7 }).apply([16]);
+    const draw = tf.randomNormal([16], 0, 1, 'float32', 7);
+    const norm = Math.hypot(...draw.dataSync());
+    const expected = Array.from(draw.dataSync()).map((x) => x / norm);
+    Array.from(ours.dataSync()).forEach((x, i) => expect(x).toBeCloseTo(expected[i], 6));
+    tf.dispose([ours, draw]);
+  });
+
   it('TorchUniform rejects a non-positive fanIn, naming it', () => {
     expect(() => new TorchUniform({ fanIn: 0 })).toThrow(/fanIn must be a positive number, received 0/);
     expect(() => new TorchUniform({ fanIn: Number.NaN })).toThrow(/received NaN/);
