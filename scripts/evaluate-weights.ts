@@ -75,10 +75,13 @@ function translateAll(model: tfl.LayersModel, images: tf.Tensor4D, batch = 10): 
   return out;
 }
 
-interface Translations { a2b: tf.Tensor4D; b2a: tf.Tensor4D; cycleL1A: number; cycleL1B: number; identityL1A: number; identityL1B: number }
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
-/** Translates the test sets once; the L1 terms do not depend on the classifier. */
-function translations(genA2B: tfl.LayersModel, genB2A: tfl.LayersModel, testA: tf.Tensor4D, testB: tf.Tensor4D): Translations {
+/**
+ * Translates the test sets once and scores them: the share each classifier assigns to the target
+ * domain (and their mean), and the cycle and identity L1 terms, which do not depend on the classifier.
+ */
+function measure(genA2B: tfl.LayersModel, genB2A: tfl.LayersModel, testA: tf.Tensor4D, testB: tf.Tensor4D, classifiers: tfl.LayersModel[]) {
   const a2b = translateAll(genA2B, testA);
   const b2a = translateAll(genB2A, testB);
   const a2b2a = translateAll(genB2A, a2b);
@@ -86,23 +89,14 @@ function translations(genA2B: tfl.LayersModel, genB2A: tfl.LayersModel, testA: t
   const a2a = translateAll(genB2A, testA);
   const b2b = translateAll(genA2B, testB);
   const l1 = (x: tf.Tensor, y: tf.Tensor) => tf.tidy(() => tf.mean(tf.abs(tf.sub(x, y))).dataSync()[0]);
+  const a2bPerSeed = classifiers.map((c) => domainAccuracy(c, a2b, 'B'));
+  const b2aPerSeed = classifiers.map((c) => domainAccuracy(c, b2a, 'A'));
   const result = {
-    a2b, b2a, cycleL1A: l1(a2b2a, testA), cycleL1B: l1(b2a2b, testB), identityL1A: l1(a2a, testA), identityL1B: l1(b2b, testB),
+    a2bClassifiedB: mean(a2bPerSeed), b2aClassifiedA: mean(b2aPerSeed), a2bClassifiedBPerSeed: a2bPerSeed, b2aClassifiedAPerSeed: b2aPerSeed,
+    cycleL1A: l1(a2b2a, testA), cycleL1B: l1(b2a2b, testB), identityL1A: l1(a2a, testA), identityL1B: l1(b2b, testB),
   };
-  tf.dispose([a2b2a, b2a2b, a2a, b2b]);
+  tf.dispose([a2b, b2a, a2b2a, b2a2b, a2a, b2b]);
   return result;
-}
-
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-
-/** Shares classified as the target domain, per classifier and averaged, plus the L1 terms. */
-function summary(t: Translations, classifiers: tfl.LayersModel[]) {
-  const a2bPerSeed = classifiers.map((c) => domainAccuracy(c, t.a2b, 'B'));
-  const b2aPerSeed = classifiers.map((c) => domainAccuracy(c, t.b2a, 'A'));
-  return {
-    a2bClassifiedB: mean(a2bPerSeed), b2aClassifiedA: mean(b2aPerSeed), a2bClassifiedBPerSeed: a2bPerSeed,
-    b2aClassifiedAPerSeed: b2aPerSeed, cycleL1A: t.cycleL1A, cycleL1B: t.cycleL1B, identityL1A: t.identityL1A, identityL1B: t.identityL1B,
-  };
 }
 
 await tf.setBackend('wasm');
@@ -123,15 +117,11 @@ const heldOut = {
   realBasB: classifiers.map((c) => domainAccuracy(c, testB, 'B')),
 };
 tf.dispose([trainA, trainB]);
-const trainedTranslations = translations(genA2B, genB2A, testA, testB);
-const trained = summary(trainedTranslations, classifiers);
-tf.dispose([trainedTranslations.a2b, trainedTranslations.b2a]);
+const trained = measure(genA2B, genB2A, testA, testB, classifiers);
 const c = genA2B.getLayer('stem_conv').getWeights()[0].shape;
 const config = { ngf: c[3], nBlocks: genA2B.layers.filter((l) => /^enc_res_\d+_add$/.test(l.name)).length, imgSize: size,
   light: genA2B.layers.some((l) => l.name === 'mlp_pool') };
-const untrained = translations(createGenerator({ ...config, name: 'a' }), createGenerator({ ...config, name: 'b' }), testA, testB);
-const baseline = summary(untrained, classifiers);
-tf.dispose([untrained.a2b, untrained.b2a]);
+const baseline = measure(createGenerator({ ...config, name: 'a' }), createGenerator({ ...config, name: 'b' }), testA, testB, classifiers);
 const report = { weights: from, testImages: { A: testA.shape[0], B: testB.shape[0] }, classifierHeldOut: heldOut, trained, baseline };
 console.log(JSON.stringify(report, null, 2));
 if (v.json) await writeFile(v.json, JSON.stringify(report, null, 2) + '\n');

@@ -16,7 +16,6 @@ import type { WasmHeapBackend } from './wasm-heap';
 
 const WASM = 'wasm';
 
-
 /**
  * The common case of {@link reduceSumFloat64}, reduced axes adjacent: `values` viewed as
  * `[outer, reduced, inner]` summed over its middle axis, each output in the same order as the
