@@ -6,6 +6,7 @@ import { wasmThreadsStarted } from './backend';
 import { CONVERT_HELP, convertCommand } from './convert-command';
 import { DATASET_HELP, datasetCommand } from './dataset-command';
 import { INFO_HELP, infoCommand } from './info-command';
+import { SETUP_TENSORFLOW_HELP, setupTensorflowCommand } from './setup-tensorflow-command';
 import { TRAIN_HELP, trainCommand } from './train-command';
 import { TRANSLATE_HELP, translateCommand } from './translate-command';
 
@@ -17,6 +18,8 @@ Commands:
   convert     official PyTorch checkpoints to our format, and back to safetensors
   info        architecture, parameter counts and provenance of weights
   dataset     render the avatar dataset the provided weights were trained on
+  setup-tensorflow
+              build the native TensorFlow backend (tfjs-node) from a TensorFlow wheel
 Run ugatit-tf <command> --help for a command's options.
 `;
 
@@ -26,6 +29,7 @@ const COMMANDS: Record<string, { help: string; run: (argv: string[]) => Promise<
   convert: { help: CONVERT_HELP, run: convertCommand },
   info: { help: INFO_HELP, run: infoCommand },
   dataset: { help: DATASET_HELP, run: datasetCommand },
+  'setup-tensorflow': { help: SETUP_TENSORFLOW_HELP, run: setupTensorflowCommand },
 };
 
 async function main(argv: string[]): Promise<number> {

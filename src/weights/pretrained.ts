@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { UgatitConfigError, UgatitFormatError } from '../errors';
 import { MODEL_JSON_FILE, MODEL_JSON_MAX_BYTES, modelArtifactsFromFiles } from '../io/file-handler';
+import { moduleUrl } from '../module-location';
 import { readFloat16ModelFiles } from './float16';
 // Registers the custom layers the saved topologies name.
 import '../layers';
@@ -51,17 +52,6 @@ export interface PretrainedGenerators {
 export const PRETRAINED_NAMES: readonly string[] = ['avatars'];
 
 const isNode = (): boolean => typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined';
-
-function moduleUrl(): string | null {
-  try {
-    // Empty in the CommonJS build, where __filename is used instead.
-    const url = import.meta.url;
-    if (url) return url;
-  } catch {
-    /* not an ES module */
-  }
-  return typeof __filename !== 'undefined' ? `file://${__filename}` : null;
-}
 
 /**
  * The package's `weights/` folder in Node: walks up from this module (in `src/weights/` under
