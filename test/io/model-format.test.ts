@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   AdaLIN, CAMAttention, createDiscriminator, createGenerator, ILN, loadLayersModelFromDir, ReflectionPad2D,
   saveLayersModelToDir, SpectralNormConv2D,
 } from '../../src';
-import { BACKENDS, useBackend } from '../helpers/backends';
+import { describeEachBackend, useBackend } from '../helpers/backends';
 
 let root = '';
 beforeAll(async () => { root = await mkdtemp(join(tmpdir(), 'ugatit-model-format-')); });
@@ -30,7 +30,7 @@ function expectSameOutputs(a: tfl.LayersModel, b: tfl.LayersModel, x: tf.Tensor,
   });
 }
 
-describe.each(BACKENDS)('our model format (model.json + weights.bin) on %s', (backend) => {
+describeEachBackend('our model format (model.json + weights.bin) on %s', (backend) => {
   beforeAll(() => useBackend(backend));
 
   it.each([true, false])('a generator (light %s) round-trips with its custom layers and identical outputs', async (light) => {

@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { AdaLIN, adaLIN, adaLinNormalize } from '../../src/layers/adalin';
 import { ClipConstraint } from '../../src/layers/clip-constraint';
-import { BACKENDS, useBackend } from '../helpers/backends';
+import { describeEachBackend, useBackend } from '../helpers/backends';
 import { expectLayerContract } from '../helpers/layer-contract';
 import { adaLinJs, relativeError } from './norm-reference';
 
-describe.each(BACKENDS)('AdaLIN on %s', (backend) => {
+describeEachBackend('AdaLIN on %s', (backend) => {
   beforeAll(() => useBackend(backend));
 
   it('passes the layer contract with three inputs [x, gamma, beta]', async () => {

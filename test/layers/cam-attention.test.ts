@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { CAMAttention, camAttention, camAttentionLayer } from '../../src/layers/cam-attention';
 import { spectralNormalizeKernel } from '../../src/layers/spectral-norm';
-import { BACKENDS, useBackend } from '../helpers/backends';
+import { describeEachBackend, useBackend } from '../helpers/backends';
 import { expectLayerContract } from '../helpers/layer-contract';
 import { relativeError } from './norm-reference';
 
@@ -20,7 +20,7 @@ function referenceCam(x: tf.Tensor4D, gapLogitKernel: tf.Tensor2D, gmpLogitKerne
   });
 }
 
-describe.each(BACKENDS)('CAMAttention on %s', (backend) => {
+describeEachBackend('CAMAttention on %s', (backend) => {
   beforeAll(() => useBackend(backend));
 
   it('passes the layer contract as the generator variant (ReLU, plain logit weights)', async () => {

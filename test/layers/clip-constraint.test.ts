@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { ClipConstraint } from '../../src/layers/clip-constraint';
-import { BACKENDS, useBackend } from '../helpers/backends';
+import { describeEachBackend, useBackend } from '../helpers/backends';
 import { expectLayerContract } from '../helpers/layer-contract';
 
-describe.each(BACKENDS)('ClipConstraint on %s', (backend) => {
+describeEachBackend('ClipConstraint on %s', (backend) => {
   beforeAll(() => useBackend(backend));
 
   it('clips element-wise into [min, max] without leaking', () => {

@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { TorchUniform, UnitNormal } from '../../src/layers/initializers';
-import { BACKENDS, useBackend } from '../helpers/backends';
+import { describeEachBackend, useBackend } from '../helpers/backends';
 import { expectLayerContract } from '../helpers/layer-contract';
 
-describe.each(BACKENDS)('TorchUniform and UnitNormal on %s', (backend) => {
+describeEachBackend('TorchUniform and UnitNormal on %s', (backend) => {
   beforeAll(() => useBackend(backend));
 
   it('TorchUniform draws within ±1/√fanIn and fills the range', () => {

@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { instanceNorm, instanceNormalize } from '../../src/layers/instance-norm';
-import { BACKENDS, useBackend } from '../helpers/backends';
+import { describeEachBackend, useBackend } from '../helpers/backends';
 import { expectLayerContract } from '../helpers/layer-contract';
 import { normalizeJs, relativeError } from './norm-reference';
 
-describe.each(BACKENDS)('InstanceNorm on %s', (backend) => {
+describeEachBackend('InstanceNorm on %s', (backend) => {
   beforeAll(() => useBackend(backend));
 
   it('passes the layer contract', async () => {

@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { ILN, iln, layerInstanceNormalize } from '../../src/layers/layer-instance-norm';
 import { ClipConstraint } from '../../src/layers/clip-constraint';
-import { BACKENDS, useBackend } from '../helpers/backends';
+import { describeEachBackend, useBackend } from '../helpers/backends';
 import { expectLayerContract } from '../helpers/layer-contract';
 import { adaLinJs, relativeError } from './norm-reference';
 
-describe.each(BACKENDS)('ILN on %s', (backend) => {
+describeEachBackend('ILN on %s', (backend) => {
   beforeAll(() => useBackend(backend));
 
   it('passes the layer contract (ρ, γ, β trainable)', async () => {

@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { MinInputSize, minInputSize } from '../../src/layers/min-input-size';
 import { UgatitConfigError } from '../../src/errors';
-import { BACKENDS, useBackend } from '../helpers/backends';
+import { describeEachBackend, useBackend } from '../helpers/backends';
 import { expectLayerContract } from '../helpers/layer-contract';
 
-describe.each(BACKENDS)('MinInputSize on %s', (backend) => {
+describeEachBackend('MinInputSize on %s', (backend) => {
   beforeAll(() => useBackend(backend));
 
   it('passes the layer contract', async () => {

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { ReflectionPad2D, reflectionPad2D, reflectionPad2d } from '../../src/layers/reflection-pad-2d';
 import { UgatitConfigError } from '../../src/errors';
-import { BACKENDS, useBackend } from '../helpers/backends';
+import { describeEachBackend, useBackend } from '../helpers/backends';
 import { expectLayerContract } from '../helpers/layer-contract';
 
 /** PyTorch's ReflectionPad2d on an NHWC array, in float64: index i of the padded axis reads input |i − p| mirrored at the far end. */
@@ -20,7 +20,7 @@ function reflectJs(x: Float64Array, [n, h, w, c]: number[], p: number): Float64A
   return out;
 }
 
-describe.each(BACKENDS)('ReflectionPad2D on %s', (backend) => {
+describeEachBackend('ReflectionPad2D on %s', (backend) => {
   beforeAll(() => useBackend(backend));
 
   it('passes the layer contract', async () => {

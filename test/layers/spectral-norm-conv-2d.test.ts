@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { SpectralNormConv2D, spectralNormConv2D } from '../../src/layers/spectral-norm-conv-2d';
 import { spectralSigma } from '../../src/layers/spectral-norm';
-import { BACKENDS, useBackend } from '../helpers/backends';
+import { describeEachBackend, useBackend } from '../helpers/backends';
 import { expectLayerContract } from '../helpers/layer-contract';
 import { relativeError } from './norm-reference';
 import { conv2dJs, finiteDifferences, powerIterationJs, sigmaJs } from './spectral-reference';
@@ -10,7 +10,7 @@ import { conv2dJs, finiteDifferences, powerIterationJs, sigmaJs } from './spectr
 const weight = (layer: SpectralNormConv2D, name: string) => layer.weights.find((w) => w.originalName.endsWith(`/${name}`))!;
 const values = (layer: SpectralNormConv2D, name: string) => Array.from(weight(layer, name).read().dataSync());
 
-describe.each(BACKENDS)('SpectralNormConv2D on %s', (backend) => {
+describeEachBackend('SpectralNormConv2D on %s', (backend) => {
   beforeAll(() => useBackend(backend));
 
   it.each([true, false])('passes the layer contract (training %s; kernel and bias trainable, u and v not)', async (training) => {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { SpectralNormDense, spectralNormDense } from '../../src/layers/spectral-norm-dense';
-import { BACKENDS, useBackend } from '../helpers/backends';
+import { describeEachBackend, useBackend } from '../helpers/backends';
 import { expectLayerContract } from '../helpers/layer-contract';
 import { relativeError } from './norm-reference';
 import { finiteDifferences, powerIterationJs, sigmaJs } from './spectral-reference';
@@ -9,7 +9,7 @@ import { finiteDifferences, powerIterationJs, sigmaJs } from './spectral-referen
 const weight = (layer: SpectralNormDense, name: string) => layer.weights.find((w) => w.originalName.endsWith(`/${name}`))!;
 const values = (layer: SpectralNormDense, name: string) => Array.from(weight(layer, name).read().dataSync());
 
-describe.each(BACKENDS)('SpectralNormDense on %s', (backend) => {
+describeEachBackend('SpectralNormDense on %s', (backend) => {
   beforeAll(() => useBackend(backend));
 
   it.each([true, false])('passes the layer contract (training %s; kernel and bias trainable, u and v not)', async (training) => {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
 
 import {
   bceWithLogitsLoss,
@@ -13,7 +13,7 @@ import {
   mseLoss,
 } from '../../src/losses';
 import { UgatitConfigError } from '../../src/errors';
-import { BACKENDS, useBackend } from '../helpers/backends';
+import { describeEachBackend, useBackend } from '../helpers/backends';
 
 // Plain float64 references: the definitions, written out.
 const mean = (xs: number[]): number => xs.reduce((s, x) => s + x, 0) / xs.length;
@@ -40,7 +40,7 @@ function expectScalarClose(t: tf.Tensor, expected: number, rel = 1e-6): void {
   expect(Math.abs(got - expected)).toBeLessThanOrEqual(rel * Math.max(Math.abs(expected), 1e-3));
 }
 
-describe.each(BACKENDS)('losses on %s', (backend) => {
+describeEachBackend('losses on %s', (backend) => {
   let before = 0;
   beforeAll(async () => {
     await useBackend(backend);

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 
 import {
   DEFAULT_LOSS_WEIGHTS,
@@ -9,7 +9,7 @@ import {
   type DiscriminatorLossTerms,
   type GeneratorLossTerms,
 } from '../../src/losses';
-import { BACKENDS, useBackend } from '../helpers/backends';
+import { describeEachBackend, useBackend } from '../helpers/backends';
 
 const adversarial = (g: number, gc: number, l: number, lc: number): AdversarialTerms => ({
   global: tf.scalar(g),
@@ -18,7 +18,7 @@ const adversarial = (g: number, gc: number, l: number, lc: number): AdversarialT
   localCam: tf.scalar(lc),
 });
 
-describe.each(BACKENDS)('U-GAT-IT objectives on %s', (backend) => {
+describeEachBackend('U-GAT-IT objectives on %s', (backend) => {
   beforeAll(async () => {
     await useBackend(backend);
   });

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKENDS, useBackend } from '../helpers/backends';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeEachBackend, useBackend } from '../helpers/backends';
 import {
   DOMAIN_CLASSIFIER_SIZE,
   domainAccuracy,
@@ -32,7 +32,7 @@ function twoColourDomain(n: number, domain: 'A' | 'B', seed: number, size = 48):
   });
 }
 
-describe.each(BACKENDS)('domain classifier on %s', (backend) => {
+describeEachBackend('domain classifier on %s', (backend) => {
   let trainA: tf.Tensor4D;
   let trainB: tf.Tensor4D;
   let testA: tf.Tensor4D;

@@ -6,7 +6,7 @@ import {
   UgatitConfigError, UgatitFormatError,
 } from '../../src';
 import type { DiscriminatorConfig, GeneratorConfig, NamedTensors } from '../../src';
-import { BACKENDS, useBackend } from '../helpers/backends';
+import { describeEachBackend, useBackend } from '../helpers/backends';
 
 // Configurations the fixtures do not cover: widths, depths, sizes, batches, channel counts.
 const GENERATORS: Array<GeneratorConfig & { batch: number }> = [
@@ -51,7 +51,7 @@ let before = 0;
 beforeEach(() => { before = tf.memory().numTensors; });
 afterEach(() => { expect(tf.memory().numTensors, 'tensors leaked').toBe(before); });
 
-describe.each(BACKENDS)('network factories on %s', (backend) => {
+describeEachBackend('network factories on %s', (backend) => {
   beforeAll(() => useBackend(backend));
 
   it.each(GENERATORS)('generator %j: output shapes, PyTorch shapes, exact export → import round trip', ({ batch, ...config }) => {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKENDS, useBackend } from '../helpers/backends';
+import { describeEachBackend, useBackend } from '../helpers/backends';
 import { expectCloseRelativeToMax, manifest, readFixture, toNCHW, toNHWC, withPrefix } from '../helpers/fixtures';
 import { createDiscriminator, createGenerator, exportTorchStateDict, loadTorchStateDict } from '../../src';
 import type { NamedTensors } from '../../src';
@@ -8,7 +8,7 @@ import type { NamedTensors } from '../../src';
 // Fixture README: forward outputs within 1e-4 × the tensor's max |value|.
 const FORWARD_TOL = 1e-4;
 
-describe.each(BACKENDS)('forward parity with the PyTorch reference on %s', (backend) => {
+describeEachBackend('forward parity with the PyTorch reference on %s', (backend) => {
   beforeAll(() => useBackend(backend));
 
   describe.each(['generator-light', 'generator-full'])('%s', (name) => {

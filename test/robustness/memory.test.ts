@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGenerator, translate, UGATITTrainer } from '../../src';
-import { BACKENDS, useBackend } from '../helpers/backends';
+import { describeEachBackend, useBackend } from '../helpers/backends';
 import { disposeNetworks, randomBatch, tinyNetworks } from '../helpers/tiny-training';
 
 const SIZE = 16;
@@ -43,7 +43,7 @@ describe('memory: the drift check', () => {
   });
 });
 
-describe.each(BACKENDS)(`memory: ${CALLS} inference calls of a tiny generator on %s`, (backend) => {
+describeEachBackend(`memory: ${CALLS} inference calls of a tiny generator on %s`, (backend) => {
   let gen: tfl.LayersModel;
   let pixels: tf.Tensor3D;
 

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKENDS, useBackend } from '../helpers/backends';
+import { describeEachBackend, useBackend } from '../helpers/backends';
 import { disposeNetworks, randomBatch, tempDir, tinyNetworks, weightValues } from '../helpers/tiny-training';
 import {
   disposeTrainerState, loadTrainingCheckpoint, NETWORK_NAMES, saveTrainingCheckpoint, UGATITTrainer,
@@ -26,7 +26,7 @@ function stateValues(s: TrainerState) {
   };
 }
 
-describe.each(BACKENDS)('UGATITTrainer state on %s', (backend) => {
+describeEachBackend('UGATITTrainer state on %s', (backend) => {
   beforeAll(async () => { await useBackend(backend); });
   const data = { batches: [] as ReturnType<typeof batches> };
   beforeAll(() => { data.batches = batches(6); });
