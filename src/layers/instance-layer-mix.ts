@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { standardize } from './standardize';
 
 /**
  * The normalisation shared by AdaLIN and ILN: ρ·x̂_IN + (1−ρ)·x̂_LN, where x̂_IN normalises
@@ -16,14 +17,8 @@ import * as tf from '@tensorflow/tfjs-core';
  */
 export function instanceLayerMix(x: tf.Tensor4D, rho: tf.Tensor1D, eps: number, unbiased: boolean): tf.Tensor4D {
   return tf.tidy(() => {
-    const [, h, w, c] = x.shape;
-    const normalize = (axes: number[], n: number) => {
-      const { mean, variance } = tf.moments(x, axes, true);
-      const v = unbiased ? tf.mul(variance, n / (n - 1)) : variance;
-      return tf.div(tf.sub(x, mean), tf.sqrt(tf.add(v, eps)));
-    };
-    const byInstance = normalize([1, 2], h * w);
-    const byLayer = normalize([1, 2, 3], h * w * c);
+    const byInstance = standardize(x, [1, 2], eps, unbiased);
+    const byLayer = standardize(x, [1, 2, 3], eps, unbiased);
     return tf.add(tf.mul(rho, byInstance), tf.mul(tf.sub(1, rho), byLayer)) as tf.Tensor4D;
   });
 }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { UgatitConfigError } from '../errors';
+import { standardize } from './standardize';
 import type { LayerArgs } from './tfjs-internals';
 
 /**
@@ -16,10 +17,7 @@ import type { LayerArgs } from './tfjs-internals';
  * ```
  */
 export function instanceNormalize(x: tf.Tensor4D, eps = 1e-5): tf.Tensor4D {
-  return tf.tidy(() => {
-    const { mean, variance } = tf.moments(x, [1, 2], true);
-    return tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, eps))) as tf.Tensor4D;
-  });
+  return standardize(x, [1, 2], eps, false);
 }
 
 /** Arguments of {@link InstanceNorm}. */
