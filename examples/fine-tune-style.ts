@@ -20,7 +20,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
-  ImageFolderDataset, NETWORK_NAMES, UGATITTrainer, disposeTrainerState, encodePng, findLatestCheckpoint, loadModelFromDir, loadTrainingCheckpoint,
+  ImageFolderDataset, NETWORK_NAMES, UGATITTrainer, disposeTrainerState, encodePng, findLatestCheckpoint, loadLayersModelFromDir, loadTrainingCheckpoint,
   openUnpairedFolders, sampleGrid, saveTrainingCheckpoint, tensorToImage, type UGATITNetworks,
 } from '../src/index';
 import { domainAccuracy, trainDomainClassifier } from '../src/metrics/domain-classifier';
@@ -99,7 +99,7 @@ async function loadNetworks(weights: string): Promise<UGATITNetworks> {
     throw new Error(`${weights} lacks ${missing.join(', ')}; export the weights with scripts/export-weights.ts --discriminators`);
   }
   const networks: Partial<UGATITNetworks> = {};
-  for (const name of NETWORK_NAMES) networks[name] = await loadModelFromDir(path.join(weights, name));
+  for (const name of NETWORK_NAMES) networks[name] = await loadLayersModelFromDir(path.join(weights, name));
   return networks as UGATITNetworks;
 }
 

@@ -3,6 +3,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { ensureWasmPreciseReductions } from '../backends/wasm-precise-reductions';
 import { UgatitConfigError, UgatitError } from '../errors';
 import { encodePng } from '../data/image-codec';
+import { loadLayersModelFromDir } from '../io/file-handler';
 import { openUnpairedFolders, type ImageFolderState } from '../data/image-folder';
 import { tensorToImage } from '../data/tensor-image';
 import { createDiscriminator } from '../networks/discriminator';
@@ -126,9 +127,8 @@ async function loadInitialNetworks(init: string): Promise<UGATITNetworks> {
     disposeTrainerState(loaded.state);
     return loaded.networks;
   }
-  const { loadModelFromDir } = await import('../weights/pretrained');
   const networks = {} as Record<string, tfl.LayersModel>;
-  for (const name of NETWORK_NAMES) networks[name] = await loadModelFromDir(path.join(init, name));
+  for (const name of NETWORK_NAMES) networks[name] = await loadLayersModelFromDir(path.join(init, name));
   return networks as unknown as UGATITNetworks;
 }
 

@@ -1,8 +1,6 @@
-import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { UgatitConfigError, UgatitFormatError } from '../errors';
-import { MODEL_JSON_FILE, MODEL_JSON_MAX_BYTES, modelArtifactsFromFiles } from '../io/file-handler';
-import { readFloat16ModelFiles } from './float16';
+import { loadLayersModelFromDir, MODEL_JSON_FILE } from '../io/file-handler';
 // Registers the custom layers the saved topologies name.
 import '../layers';
 
@@ -86,41 +84,6 @@ export async function packageWeightsDir(): Promise<string> {
   }
 }
 
-/**
- * Loads a layers model from a folder in Node: validated like `loadLayersModelFromDir`, and
- * float16-quantized weights (as `scripts/export-weights.ts --float16` writes them) are accepted.
- *
- * @example
- * ```ts
- * const genA2B = await loadModelFromDir('weights/avatars/genA2B');
- * ```
- */
-export async function loadModelFromDir(dir: string): Promise<tfl.LayersModel> {
-  const [fs, path] = await Promise.all([import('node:fs/promises'), import('node:path')]);
-  const jsonPath = path.join(dir, MODEL_JSON_FILE);
-  const stat = await fs.stat(jsonPath).catch(() => null);
-  if (!stat) throw new UgatitFormatError(jsonPath, 'not found');
-  if (stat.size > MODEL_JSON_MAX_BYTES) throw new UgatitFormatError(jsonPath, `${stat.size} bytes, above the ${MODEL_JSON_MAX_BYTES}-byte limit`);
-  const jsonBytes = new Uint8Array(await fs.readFile(jsonPath));
-  let paths: string[] = [];
-  try {
-    const manifest = (JSON.parse(new TextDecoder().decode(jsonBytes)) as { weightsManifest?: Array<{ paths?: unknown }> }).weightsManifest;
-    paths = (Array.isArray(manifest) ? manifest : []).flatMap((g) => (Array.isArray(g?.paths) ? g.paths.map(String) : []));
-  } catch (e) {
-    throw new UgatitFormatError(jsonPath, `not valid JSON (${(e as Error).message})`);
-  }
-  const files: Record<string, Uint8Array> = {};
-  for (const p of paths) {
-    // Only plain names in the model's folder (modelArtifactsFromFiles re-checks).
-    if (!/^[A-Za-z0-9._-]+$/.test(p) || p === '.' || p === '..') throw new UgatitFormatError(jsonPath, `weight path ${JSON.stringify(p)} is not a plain file name`);
-    files[p] = new Uint8Array(await fs.readFile(path.join(dir, p)).catch(() => {
-      throw new UgatitFormatError(jsonPath, `weight file "${p}" is missing from ${dir}`);
-    }));
-  }
-  const plain = readFloat16ModelFiles(jsonBytes, files);
-  return tfl.loadLayersModel(tf.io.fromMemory(modelArtifactsFromFiles(plain.modelJson, plain.files)));
-}
-
 function wanted(direction: PretrainedDirection): Array<'genA2B' | 'genB2A'> {
   if (direction === 'a2b') return ['genA2B'];
   if (direction === 'b2a') return ['genB2A'];
@@ -146,7 +109,7 @@ export async function loadGeneratorsFromDir(dir: string, direction: PretrainedDi
     if (!(await fs.stat(path.join(sub, MODEL_JSON_FILE)).then(() => true, () => false))) {
       throw new UgatitFormatError(dir, `no ${name}/${MODEL_JSON_FILE}; expected a weights folder with genA2B/ and genB2A/`);
     }
-    out[name] = await loadModelFromDir(sub);
+    out[name] = await loadLayersModelFromDir(sub);
   }
   const text = await fs.readFile(path.join(dir, 'provenance.json'), 'utf8').catch(() => null);
   if (text !== null) {
