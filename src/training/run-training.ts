@@ -202,7 +202,9 @@ export async function runTraining(options: TrainingRunOptions): Promise<UGATITTr
   let savedAt = -1;
   const checkpoint = resume ? await findLatestCheckpoint(out) : null;
   if (checkpoint) {
-    const loaded = await loadTrainingCheckpoint(out, { onSkip: (f, e) => log(`skipped unreadable checkpoint ${f}: ${e.message}`) });
+    // Without a log, loadTrainingCheckpoint's own warning reports a skipped checkpoint.
+    const onSkip = options.log ? (f: string, e: Error) => log(`skipped corrupt checkpoint ${f}: ${e.message}`) : undefined;
+    const loaded = await loadTrainingCheckpoint(out, { onSkip });
     const saved = loaded.extra.config as RunConfig;
     config = { ...saved, globalLayers: saved.globalLayers ?? 7, localLayers: saved.localLayers ?? 5, iterations: options.iterations ?? saved.iterations };
     config.trainer = { ...saved.trainer, iterations: config.iterations };
