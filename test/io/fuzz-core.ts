@@ -95,11 +95,12 @@ export interface FuzzTarget { name: string; makeCase: (rng: Rng) => FuzzCase }
 
 /** The four formats: safetensors, zip `.pt`, legacy `.pt`, and `model.json` + `weights.bin`. */
 export function fuzzTargets(): FuzzTarget[] {
-  const st = [
-    writeSafetensors({ a: tf.tensor([1, 2, 3, 4], [2, 2]), b: tf.tensor([5, -6], [2], 'int32'), c: tf.scalar(0.5) }, { format: 'pt' }),
-    writeSafetensors({ 'é.weight': tf.tensor([[1], [2]]), empty: tf.zeros([0]) }),
+  const seedTensors: Array<Record<string, tf.Tensor>> = [
+    { a: tf.tensor([1, 2, 3, 4], [2, 2]), b: tf.tensor([5, -6], [2], 'int32'), c: tf.scalar(0.5) },
+    { 'é.weight': tf.tensor([[1], [2]]), empty: tf.zeros([0]) },
   ];
-  tf.disposeVariables();
+  const st = [writeSafetensors(seedTensors[0]!, { format: 'pt' }), writeSafetensors(seedTensors[1]!)];
+  tf.dispose(seedTensors.flatMap((t) => Object.values(t)));
   const stHot = [0, 1, 2, 3, 4, 5, 6, 7];
 
   const { tensors, storages } = smallCheckpointSpec();
