@@ -7,10 +7,11 @@ import { promisify } from 'node:util';
 import jpeg from 'jpeg-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  UGATITTrainer, createDiscriminator, createGenerator, decodeImage, exportWeights, readSafetensors, readTorchCheckpoint,
+  UGATITTrainer, decodeImage, exportWeights, readSafetensors, readTorchCheckpoint,
   saveTrainingCheckpoint, type NamedTensors,
 } from '../../src';
 import { useBackend } from '../helpers/backends';
+import { tinyNetworks } from '../helpers/tiny-training';
 
 const ROOT = path.resolve(__dirname, '../..');
 const FIXTURES = path.join(ROOT, 'test/fixtures/pytorch-reference');
@@ -30,9 +31,7 @@ async function cli(...args: string[]): Promise<Run> {
 beforeAll(async () => {
   await useBackend('cpu');
   dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ugatit-cli-'));
-  const g = (name: string) => createGenerator({ ngf: 4, nBlocks: 1, imgSize: 16, light: true, name });
-  const d = (name: string, nLayers: number) => createDiscriminator({ ndf: 2, nLayers, name });
-  const nets = { genA2B: g('genA2B'), genB2A: g('genB2A'), disGA: d('disGA', 7), disGB: d('disGB', 7), disLA: d('disLA', 5), disLB: d('disLB', 5) };
+  const nets = tinyNetworks({ size: 16, ndf: 2, globalLayers: 7, localLayers: 5 });
   const trainer = new UGATITTrainer(nets, { iterations: 10 });
   await saveTrainingCheckpoint(path.join(dir, 'run'), nets, trainer.getState(), { config: { size: 16 } });
   trainer.dispose();

@@ -6,21 +6,11 @@ import { UgatitFormatError } from '../../src/errors';
 import { modelArtifactsFromFiles } from '../../src/io/file-handler';
 import { readSafetensors, writeSafetensors } from '../../src/io/safetensors';
 import { readTorchCheckpoint } from '../../src/io/torch-checkpoint';
+import { mulberry32 } from '../helpers/random';
 import { buildLegacyCheckpoint, buildZipCheckpoint, smallCheckpointSpec, smallLegacyCheckpoint, smallZipCheckpoint, stateDictPickle, storageBytes } from './builders';
 
-/** A deterministic generator of uint32 (mulberry32). */
+/** A deterministic generator of uint32 ({@link mulberry32}). */
 export type Rng = () => number;
-
-export function mulberry32(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
 
 const below = (rng: Rng, n: number): number => (n <= 0 ? 0 : rng() % n);
 

@@ -5,19 +5,18 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  UGATITTrainer, createDiscriminator, createGenerator, exportWeights, float16BitsToFloat32, float32ToFloat16Bits,
+  UGATITTrainer, exportWeights, float16BitsToFloat32, float32ToFloat16Bits,
   listPretrained, loadPretrained, saveTrainingCheckpoint,
 } from '../../src';
 import { useBackend } from '../helpers/backends';
+import { tinyNetworks } from '../helpers/tiny-training';
 
 let dir: string;
 
 beforeAll(async () => {
   await useBackend('cpu');
   dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ugatit-weights-'));
-  const g = (name: string) => createGenerator({ ngf: 4, nBlocks: 1, imgSize: 16, light: true, name });
-  const d = (name: string, nLayers: number) => createDiscriminator({ ndf: 2, nLayers, name });
-  const nets = { genA2B: g('genA2B'), genB2A: g('genB2A'), disGA: d('disGA', 7), disGB: d('disGB', 7), disLA: d('disLA', 5), disLB: d('disLB', 5) };
+  const nets = tinyNetworks({ size: 16, ndf: 2, globalLayers: 7, localLayers: 5 });
   const trainer = new UGATITTrainer(nets, { iterations: 10 });
   await saveTrainingCheckpoint(path.join(dir, 'run'), nets, trainer.getState(), { config: { size: 16, ngf: 4 } });
   trainer.dispose();
