@@ -7,7 +7,7 @@
 export {
   loadPretrained, listPretrained, loadGeneratorsFromDir, packageWeightsDir, PRETRAINED_NAMES,
 } from './pretrained';
-export type { LoadPretrainedOptions, PretrainedDirection, PretrainedGenerators, WeightsProvenance } from './pretrained';
+export type { LoadFromDirOptions, LoadPretrainedOptions, PretrainedDirection, PretrainedGenerators, WeightsProvenance } from './pretrained';
 export { exportWeights } from './export';
 export type { ExportWeightsOptions, ExportWeightsResult } from './export';
 export { inferTorchNetwork, splitStateDicts, convertTorchCheckpoint, describeNetwork, countParameters } from './convert';

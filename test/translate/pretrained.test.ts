@@ -75,6 +75,37 @@ describe('exportWeights and loadPretrained', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('loads the discriminators with discriminators: true, from a folder exported with them', async () => {
+    const base = path.join(dir, 'weights6');
+    await exportWeights({ from: path.join(dir, 'run'), out: path.join(base, 'six'), float16: true, discriminators: true });
+    await exportWeights({ from: path.join(dir, 'run'), out: path.join(base, 'two'), float16: true });
+    const before = tf.memory().numTensors;
+    const six = await loadPretrained('six', { baseUrl: base, discriminators: true });
+    expect(Object.keys(six).filter((k) => /^(gen|dis)[A-Z]/.test(k)).sort()).toEqual(['disGA', 'disGB', 'disLA', 'disLB', 'genA2B', 'genB2A']);
+    expect(six.discriminatorsSource).toBe(path.join(base, 'six'));
+    expect(six.disGA!.outputs.length).toBe(3); // logit, CAM logit, heatmap
+    // Without the option only the generators are read.
+    const gens = await loadPretrained('six', { baseUrl: base });
+    expect(gens.disGA).toBeUndefined();
+    [six.genA2B, six.genB2A, six.disGA, six.disGB, six.disLA, six.disLB, gens.genA2B, gens.genB2A].forEach((m) => m!.dispose());
+    // A folder of generators only names what is missing, and leaks nothing it loaded first.
+    await expect(loadPretrained('two', { baseUrl: base, discriminators: true }))
+      .rejects.toThrow(/two: no disGA\/model\.json, disGB\/model\.json, disLA\/model\.json, disLB\/model\.json; expected the four discriminators/);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('in a clone of the repository, the provided avatars come with their discriminators', async () => {
+    const before = tf.memory().numTensors;
+    const all = await loadPretrained('avatars', { discriminators: true });
+    const folder = path.resolve(__dirname, '../../weights/avatars');
+    expect(all.source).toBe(folder);
+    expect(all.discriminatorsSource).toBe(folder);
+    const nets = [all.genA2B, all.genB2A, all.disGA, all.disGB, all.disLA, all.disLB];
+    expect(nets.every((m) => m instanceof tfl.LayersModel)).toBe(true);
+    nets.forEach((m) => m!.dispose());
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('names what is missing or wrong', async () => {
     await expect(loadPretrained('nope', { baseUrl: path.join(dir, 'weights') })).rejects.toThrow(/no weights named "nope".*available: tiny, tiny16/);
     await expect(loadPretrained('../etc')).rejects.toThrow(/invalid weights name/);
