@@ -1,27 +1,15 @@
 // The package as users get it: built with the repository's tsup config and packed with
 // `npm pack`, once per test run (test files that need it share one build, whichever asks first).
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { inject } from 'vitest';
 import { packDiscriminators } from '../../scripts/pack-discriminators';
+import { buildBundle, ROOT } from './bundle';
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
-/**
- * Builds the library with tsup into `outDir`: by default exactly what `npm run build` writes
- * (ESM, CommonJS, type declarations); `formats`/`dts` for a lighter bundle.
- */
-export function buildBundle(outDir: string, options: { formats?: Array<'esm' | 'cjs'>; dts?: boolean } = {}): void {
-  const tsup = path.join(ROOT, 'node_modules/tsup/dist/cli-default.js');
-  const args = [tsup, '--out-dir', outDir];
-  if (options.formats) args.push('--format', options.formats.join(','));
-  if (options.dts === false) args.push('--no-dts');
-  execFileSync(process.execPath, args, { cwd: ROOT, stdio: 'pipe' });
-}
+export { ROOT };
 
 /** What {@link builtPackage} made. */
 export interface BuiltPackage {
