@@ -5,9 +5,10 @@
  * `packages/<name>-discriminators/` (package.json, README.md); its version must equal
  * ugatit-tf's, which it names as its peer dependency.
  *
- *   npx tsx scripts/pack-discriminators.ts [--name avatars] [--out .]
+ *   npx tsx scripts/pack-discriminators.ts [--name avatars] [--out .] [--json]
  *
- * Prints the tarball's path; `npm publish <tarball>` publishes it.
+ * Prints the tarball's path (with --json: path, size and files); `npm publish <tarball>`
+ * publishes it.
  */
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs/promises';
@@ -66,8 +67,10 @@ export async function packDiscriminators(options: PackDiscriminatorsOptions = {}
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { values: v } = parseArgs({ options: { name: { type: 'string', default: 'avatars' }, out: { type: 'string', default: '.' } }, strict: true });
-  packDiscriminators({ name: v.name, out: v.out }).then((r) => console.log(r.tarball), (e: unknown) => {
+  const { values: v } = parseArgs({
+    options: { name: { type: 'string', default: 'avatars' }, out: { type: 'string', default: '.' }, json: { type: 'boolean', default: false } }, strict: true,
+  });
+  packDiscriminators({ name: v.name, out: v.out }).then((r) => console.log(v.json ? JSON.stringify(r) : r.tarball), (e: unknown) => {
     console.error(`pack-discriminators: ${(e as Error).message}`);
     process.exitCode = 1;
   });

@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { inject } from 'vitest';
-import { packDiscriminators } from '../../scripts/pack-discriminators';
+import type { PackedDiscriminators } from '../../scripts/pack-discriminators';
 import { buildBundle, ROOT } from './bundle';
 
 export { ROOT };
@@ -21,8 +21,8 @@ export interface BuiltPackage {
   size: number;
   /** Files in the tarball, with their sizes. */
   files: Array<{ path: string; size: number }>;
-  /** The companion package with the discriminators (scripts/pack-discriminators.ts). */
-  discriminators: { tarball: string; size: number; files: Array<{ path: string; size: number }> };
+  /** The companion package with the discriminators, packed as its README says (scripts/pack-discriminators.ts). */
+  discriminators: PackedDiscriminators;
 }
 
 async function build(root: string): Promise<BuiltPackage> {
@@ -36,7 +36,8 @@ async function build(root: string): Promise<BuiltPackage> {
     const [r] = JSON.parse(stdout) as Array<{ filename: string; size: number; files: Array<{ path: string; size: number }> }>;
     return { tarball: path.join(root, r!.filename), size: r!.size, files: r!.files.map((f) => ({ path: f.path, size: f.size })) };
   };
-  return { dir, ...(await pack(dir)), discriminators: await packDiscriminators({ out: root }) };
+  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/pack-discriminators.ts'), '--out', root, '--json'], { cwd: ROOT });
+  return { dir, ...(await pack(dir)), discriminators: JSON.parse(stdout) as PackedDiscriminators };
 }
 
 let local: Promise<string> | undefined;
