@@ -103,10 +103,14 @@ export function fuzzTargets(): FuzzTarget[] {
   const legacyHot: number[] = [];
   for (let at = legacyTail, i = 0; i < storageData.length; i++) { legacyHot.push(at); at += 8 + storageData[i][1].length; }
 
-  const weights = new Uint8Array(new Float32Array([1, 2, 3, 4, 5, 6]).buffer);
-  const modelJson = new TextEncoder().encode(JSON.stringify({
-    modelTopology: { class_name: 'Model', config: {} }, format: 'layers-model', generatedBy: 'fuzz', convertedBy: null,
-    weightsManifest: [{ paths: ['weights.bin'], weights: [{ name: 'd/kernel', shape: [2, 2], dtype: 'float32' }, { name: 'd/bias', shape: [2], dtype: 'float32' }] }],
+  // float32, and float16 storage (what saveLayersModelToDir(…, { float16: true }) writes).
+  const models = [undefined, { dtype: 'float16', original_dtype: 'float32' }].map((quantization) => ({
+    json: new TextEncoder().encode(JSON.stringify({
+      modelTopology: { class_name: 'Model', config: {} }, format: 'layers-model', generatedBy: 'fuzz', convertedBy: null,
+      weightsManifest: [{ paths: ['weights.bin'], weights: [{ name: 'd/kernel', shape: [2, 2], dtype: 'float32', quantization }, { name: 'd/bias', shape: [2], dtype: 'float32', quantization }] }],
+    })),
+    weights: quantization ? new Uint8Array(new Uint16Array([0x3c00, 0x4000, 0x4200, 0x4400, 0x4500, 0x4600]).buffer)
+      : new Uint8Array(new Float32Array([1, 2, 3, 4, 5, 6]).buffer),
   }));
 
   return [
@@ -147,9 +151,17 @@ export function fuzzTargets(): FuzzTarget[] {
     {
       name: 'model.json + weights.bin',
       makeCase: (rng) => {
-        const json = below(rng, 4) ? mutate(rng, modelJson) : modelJson;
-        const w = below(rng, 3) ? weights : mutate(rng, weights);
-        return { input: json, run: () => modelArtifactsFromFiles(json, { 'weights.bin': w }) };
+        const seed = models[below(rng, models.length)]!;
+        const json = below(rng, 4) ? mutate(rng, seed.json) : seed.json;
+        const w = below(rng, 3) ? seed.weights : mutate(rng, seed.weights);
+        // What is accepted must decode (as tfjs does when it builds the model).
+        return {
+          input: json,
+          run: () => {
+            const a = modelArtifactsFromFiles(json, { 'weights.bin': w });
+            disposeAll(tf.io.decodeWeights(a.weightData!, a.weightSpecs!));
+          },
+        };
       },
     },
   ];
