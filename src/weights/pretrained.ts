@@ -1,5 +1,6 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { UgatitConfigError, UgatitFormatError } from '../errors';
+import { isAbsentFileError } from '../io/file-errors';
 import { loadLayersModelFromDir, MODEL_JSON_FILE } from '../io/file-handler';
 // Registers the custom layers the saved topologies name.
 import '../layers';
@@ -145,8 +146,8 @@ function wanted(direction: PretrainedDirection): Array<'genA2B' | 'genB2A'> {
 
 async function exists(file: string): Promise<boolean> {
   const fs = await import('node:fs/promises');
-  return fs.stat(file).then(() => true, (e: { code?: string }) => {
-    if (e.code === 'ENOENT' || e.code === 'ENOTDIR') return false;
+  return fs.stat(file).then(() => true, (e: unknown) => {
+    if (isAbsentFileError(e)) return false;
     throw e;
   });
 }
@@ -170,8 +171,8 @@ async function loadNetworks(dir: string, names: readonly NetworkKey[], expected:
 async function readProvenance(dir: string): Promise<WeightsProvenance | null> {
   const [fs, path] = await Promise.all([import('node:fs/promises'), import('node:path')]);
   const file = path.join(dir, 'provenance.json');
-  const text = await fs.readFile(file, 'utf8').catch((e: { code?: string }) => {
-    if (e.code === 'ENOENT') return null;
+  const text = await fs.readFile(file, 'utf8').catch((e: unknown) => {
+    if (isAbsentFileError(e)) return null;
     throw e;
   });
   if (text === null) return null;
@@ -231,19 +232,13 @@ async function loadPretrainedDiscriminators(name: string, dir: string, generator
     }
     source = installed;
   }
-  const networks = await loadNetworks(source, DISCRIMINATORS, 'the four discriminators (disGA/, disGB/, disLA/, disLB/)');
-  try {
-    const provenance = source === dir ? generators : await readProvenance(source);
-    const same = (k: string) => generators?.[k] === undefined || provenance?.[k] === undefined || generators[k] === provenance[k];
-    if (!same('checkpoint') || !same('iteration') || !same('date')) {
-      throw new UgatitFormatError(source, `discriminators of another export (iteration ${provenance?.iteration}, ${provenance?.date}) than the generators ` +
-        `(iteration ${generators?.iteration}, ${generators?.date}); install the ${discriminatorPackageName(name)} version that matches ugatit-tf's`);
-    }
-  } catch (e) {
-    for (const m of Object.values(networks)) m.dispose();
-    throw e;
+  const provenance = source === dir ? generators : await readProvenance(source);
+  const same = (k: string) => generators?.[k] === undefined || provenance?.[k] === undefined || generators[k] === provenance[k];
+  if (!same('checkpoint') || !same('iteration') || !same('date')) {
+    throw new UgatitFormatError(source, `discriminators of another export (iteration ${provenance?.iteration}, ${provenance?.date}) than the generators ` +
+      `(iteration ${generators?.iteration}, ${generators?.date}); install the ${discriminatorPackageName(name)} version that matches ugatit-tf's`);
   }
-  return { networks, source };
+  return { networks: await loadNetworks(source, DISCRIMINATORS, 'the four discriminators (disGA/, disGB/, disLA/, disLB/)'), source };
 }
 
 function checkName(name: string): void {
