@@ -20,7 +20,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
-  ImageFolderDataset, NETWORK_NAMES, UGATITTrainer, disposeTrainerState, encodePng, findLatestCheckpoint, loadModelFromDir, loadTrainingCheckpoint,
+  ImageFolderDataset, NETWORK_NAMES, UGATITTrainer, disposeTrainerState, encodePng, findLatestCheckpoint, loadGeneratorsFromDir, loadTrainingCheckpoint,
   openUnpairedFolders, sampleGrid, saveTrainingCheckpoint, tensorToImage, type UGATITNetworks,
 } from '../src/index';
 import { domainAccuracy, trainDomainClassifier } from '../src/metrics/domain-classifier';
@@ -90,17 +90,10 @@ export interface FineTuneStyleResult {
 export const ENCODERS = /^gen(A2B|B2A)\/(stem|down_|enc_res_)/;
 
 async function loadNetworks(weights: string): Promise<UGATITNetworks> {
-  const exists = (p: string) => fs.stat(p).then(() => true, () => false);
-  const isCheckpoint = await exists(path.join(weights, 'state.json'));
+  const isCheckpoint = await fs.stat(path.join(weights, 'state.json')).then(() => true, () => false);
   if (isCheckpoint || (await findLatestCheckpoint(weights))) return (await loadTrainingCheckpoint(weights)).networks;
-  const missing = [];
-  for (const name of NETWORK_NAMES) if (!(await exists(path.join(weights, name, 'model.json')))) missing.push(name);
-  if (missing.length > 0) {
-    throw new Error(`${weights} lacks ${missing.join(', ')}; export the weights with scripts/export-weights.ts --discriminators`);
-  }
-  const networks: Partial<UGATITNetworks> = {};
-  for (const name of NETWORK_NAMES) networks[name] = await loadModelFromDir(path.join(weights, name));
-  return networks as UGATITNetworks;
+  const loaded = await loadGeneratorsFromDir(weights, 'both', { discriminators: true });
+  return Object.fromEntries(NETWORK_NAMES.map((n) => [n, loaded[n]!])) as unknown as UGATITNetworks;
 }
 
 /** The first `count` images of `dir` (file order, resized to `size`, [-1, 1]). */

@@ -10,9 +10,10 @@
  * weights. So one classifier is trained per seed in --seeds, each reports its own shares, and the
  * headline share is their mean.
  *
- *   npx tsx scripts/evaluate-weights.ts --weights runs/avatars --data data/avatars [--seeds 0,1,2,3] [--json out.json] [--grid out.png]
+ *   npx tsx scripts/evaluate-weights.ts [--weights weights/avatars] --data data/avatars [--seeds 0,1,2,3] [--json out.json] [--grid out.png]
  *
- * --weights takes a training directory or checkpoint (ckpt-*) or a folder with genA2B/ and genB2A/.
+ * --weights takes a folder with genA2B/ and genB2A/ (default: the shipped weights/avatars, scored
+ * as users load them: float16), a training directory or a checkpoint (ckpt-*).
  */
 import { existsSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
@@ -22,7 +23,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-wasm';
 import {
-  createGenerator, decodeImage, encodePng, findLatestCheckpoint, imageToTensor, loadLayersModelFromDir, resizeBilinear,
+  createGenerator, decodeImage, encodePng, findLatestCheckpoint, imageToTensor, loadGeneratorsFromDir, packageWeightsDir, resizeBilinear,
   sampleGrid, tensorToImage, heatmapToImage,
 } from '../src';
 import { domainAccuracy, trainDomainClassifier } from '../src/metrics/domain-classifier';
@@ -33,7 +34,6 @@ const { values: v } = parseArgs({
     grid: { type: 'string' }, 'train-limit': { type: 'string', default: '600' }, seeds: { type: 'string', default: '0,1,2,3' },
   },
 });
-if (!v.weights) throw new Error('--weights <dir> is required');
 const seeds = v.seeds!.split(',').map((s) => {
   if (!/^\d+$/.test(s.trim())) throw new Error(`--seeds takes comma-separated non-negative integers, got "${v.seeds}"`);
   return Number(s);
@@ -51,18 +51,18 @@ async function loadFolder(dir: string, size: number, limit = Infinity): Promise<
   return batch;
 }
 
-async function resolveGenerators(dir: string): Promise<{ genA2B: tfl.LayersModel; genB2A: tfl.LayersModel; from: string }> {
+async function resolveGenerators(dir: string): Promise<{ genA2B: tfl.LayersModel; genB2A: tfl.LayersModel; from: string; dtype: string }> {
   let folder = dir;
   if (!existsSync(path.join(folder, 'genA2B', 'model.json'))) {
     const latest = await findLatestCheckpoint(dir);
     if (!latest) throw new Error(`no generators in ${dir}`);
     folder = latest;
   }
-  return {
-    genA2B: await loadLayersModelFromDir(path.join(folder, 'genA2B')),
-    genB2A: await loadLayersModelFromDir(path.join(folder, 'genB2A')),
-    from: folder,
-  };
+  const { genA2B, genB2A, provenance } = await loadGeneratorsFromDir(folder);
+  const manifest = JSON.parse(await readFile(path.join(folder, 'genA2B', 'model.json'), 'utf8')) as { weightsManifest: Array<{ weights: Array<{ quantization?: { dtype: string } }> }> };
+  const dtype = manifest.weightsManifest[0]!.weights.some((w) => w.quantization?.dtype === 'float16') ? 'float16' : 'float32';
+  if (provenance?.dtype !== undefined && provenance.dtype !== dtype) throw new Error(`${folder}: provenance says ${provenance.dtype}, the files are ${dtype}`);
+  return { genA2B: genA2B!, genB2A: genB2A!, from: folder, dtype };
 }
 
 function translateAll(model: tfl.LayersModel, images: tf.Tensor4D, batch = 10): tf.Tensor4D {
@@ -100,10 +100,10 @@ function measure(genA2B: tfl.LayersModel, genB2A: tfl.LayersModel, testA: tf.Ten
 }
 
 await tf.setBackend('wasm');
-const { genA2B, genB2A, from } = await resolveGenerators(v.weights);
+const { genA2B, genB2A, from, dtype } = await resolveGenerators(v.weights ?? path.join(await packageWeightsDir(), 'avatars'));
 const size = (genA2B.inputs[0].shape[1] as number);
 const limit = Number(v['train-limit']);
-console.log(`generators from ${from}, ${size} px; training the domain classifier on ${limit} + ${limit} real images`);
+console.log(`generators from ${from} (${dtype}), ${size} px; training the domain classifier on ${limit} + ${limit} real images`);
 const [trainA, trainB, testA, testB] = await Promise.all(['trainA', 'trainB', 'testA', 'testB'].map((s) =>
   loadFolder(path.join(v.data!, s), size, s.startsWith('train') ? limit : Infinity)));
 const classifiers: tfl.LayersModel[] = [];
@@ -122,7 +122,7 @@ const c = genA2B.getLayer('stem_conv').getWeights()[0].shape;
 const config = { ngf: c[3], nBlocks: genA2B.layers.filter((l) => /^enc_res_\d+_add$/.test(l.name)).length, imgSize: size,
   light: genA2B.layers.some((l) => l.name === 'mlp_pool') };
 const baseline = measure(createGenerator({ ...config, name: 'a' }), createGenerator({ ...config, name: 'b' }), testA, testB, classifiers);
-const report = { weights: from, testImages: { A: testA.shape[0], B: testB.shape[0] }, classifierHeldOut: heldOut, trained, baseline };
+const report = { weights: from, dtype, testImages: { A: testA.shape[0], B: testB.shape[0] }, classifierHeldOut: heldOut, trained, baseline };
 console.log(JSON.stringify(report, null, 2));
 if (v.json) await writeFile(v.json, JSON.stringify(report, null, 2) + '\n');
 if (v.grid) {

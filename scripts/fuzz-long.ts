@@ -17,13 +17,16 @@ async function main(): Promise<void> {
   const maxCaseMs = Number(arg('max-case-ms', '2000'));
   if (!Number.isSafeInteger(cases) || cases <= 0 || !Number.isSafeInteger(seed)) throw new Error('usage: --cases N --seed S');
   await tf.setBackend('cpu');
-  const targets = fuzzTargets().filter((t) => !format || t.name === format);
-  if (!targets.length) throw new Error(`unknown format ${format}; one of: ${fuzzTargets().map((t) => t.name).join(', ')}`);
+  // Counted before the targets are made, so that a leak while building their seed inputs shows too.
+  let before = tf.memory().numTensors;
+  const all = fuzzTargets();
+  const targets = all.filter((t) => !format || t.name === format);
+  if (!targets.length) throw new Error(`unknown format ${format}; one of: ${all.map((t) => t.name).join(', ')}`);
   let failed = false;
   for (const [i, target] of targets.entries()) {
-    const before = tf.memory().numTensors;
     const r = runFuzz(target, cases, seed + i, maxCaseMs);
     const leaked = tf.memory().numTensors - before;
+    before += leaked;
     console.log(`${target.name}: ${r.cases} cases (seed ${seed + i}), ${r.accepted} read, ${r.refused} refused, ` +
       `slowest ${r.slowestMs.toFixed(1)} ms, total ${(r.totalMs / 1000).toFixed(1)} s, tensors leaked ${leaked}`);
     for (const f of r.failures.slice(0, 10)) console.log(`  FAIL ${f}`);

@@ -4,7 +4,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main as fineTuneStyle } from '../examples/fine-tune-style';
-import { createDiscriminator, createGenerator, decodeImage, encodePng, loadLayersModelFromDir, saveLayersModelToDir, tensorToImage } from '../src';
+import { decodeImage, encodePng, loadLayersModelFromDir, saveLayersModelToDir, tensorToImage } from '../src';
+import { tinyNetworks } from './helpers/tiny-training';
 
 let dir: string;
 let stemBefore: Float32Array;
@@ -29,9 +30,7 @@ beforeAll(async () => {
   dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ugatit-ft-style-'));
   await tf.setBackend('cpu');
   // A tiny weights folder with all six networks at 96 px (the global discriminator's minimum).
-  const g = (name: string) => createGenerator({ ngf: 4, nBlocks: 1, imgSize: 96, light: true, name });
-  const d = (name: string, nLayers: number) => createDiscriminator({ ndf: 2, nLayers, name });
-  const nets = { genA2B: g('genA2B'), genB2A: g('genB2A'), disGA: d('disGA', 7), disGB: d('disGB', 7), disLA: d('disLA', 5), disLB: d('disLB', 5) };
+  const nets = tinyNetworks({ size: 96, ndf: 2, globalLayers: 7, localLayers: 5 });
   for (const [name, net] of Object.entries(nets)) {
     await saveLayersModelToDir(net, path.join(dir, 'weights', name));
     net.dispose();
@@ -77,6 +76,6 @@ describe('examples/fine-tune-style', () => {
     await fs.cp(path.join(dir, 'weights', 'genA2B'), path.join(partial, 'genA2B'), { recursive: true });
     await fs.cp(path.join(dir, 'weights', 'genB2A'), path.join(partial, 'genB2A'), { recursive: true });
     await expect(fineTuneStyle({ data: path.join(dir, 'data'), weights: partial, steps: 1, out: path.join(dir, 'o2') }))
-      .rejects.toThrow(/disGA, disGB, disLA, disLB.*--discriminators/);
+      .rejects.toThrow(/no disGA\/model\.json, disGB\/model\.json, disLA\/model\.json, disLB\/model\.json; expected a weights folder with the six networks/);
   });
 });

@@ -7,7 +7,8 @@ import { main as convertPytorch } from '../examples/convert-pytorch';
 import { main as customTranslator } from '../examples/custom-translator';
 import { main as fineTune } from '../examples/fine-tune';
 import { main as translateNode } from '../examples/translate-node';
-import { UGATITTrainer, createDiscriminator, createGenerator, decodeImage, exportWeights, saveTrainingCheckpoint } from '../src';
+import { UGATITTrainer, decodeImage, exportWeights, saveTrainingCheckpoint } from '../src';
+import { tinyNetworks } from './helpers/tiny-training';
 
 const ROOT = path.resolve(__dirname, '..');
 let dir: string;
@@ -16,9 +17,7 @@ beforeAll(async () => {
   dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ugatit-examples-'));
   // A tiny "pretrained" run at 96 px, the smallest size the global discriminator accepts.
   await tf.setBackend('cpu');
-  const g = (name: string) => createGenerator({ ngf: 4, nBlocks: 1, imgSize: 96, light: true, name });
-  const d = (name: string, nLayers: number) => createDiscriminator({ ndf: 2, nLayers, name });
-  const nets = { genA2B: g('genA2B'), genB2A: g('genB2A'), disGA: d('disGA', 7), disGB: d('disGB', 7), disLA: d('disLA', 5), disLB: d('disLB', 5) };
+  const nets = tinyNetworks({ size: 96, ndf: 2, globalLayers: 7, localLayers: 5 });
   const trainer = new UGATITTrainer(nets, { iterations: 10 });
   await saveTrainingCheckpoint(path.join(dir, 'run'), nets, trainer.getState(), { config: { size: 96, ngf: 4, ndf: 2 } });
   trainer.dispose();

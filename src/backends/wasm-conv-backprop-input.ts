@@ -12,18 +12,12 @@
  *
  * @module
  */
-import { backend_util, Conv2DBackpropInput, getKernel, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
-import type {
-  Conv2DBackpropInputAttrs, KernelBackend, KernelConfig, KernelFunc, NamedTensorInfoMap, TensorInfo,
-} from '@tensorflow/tfjs-core';
+import { backend_util, Conv2DBackpropInput } from '@tensorflow/tfjs-core';
+import type { Conv2DBackpropInputAttrs, KernelBackend, KernelFunc, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
+import { kernelSwap } from './kernel-swap';
 import { flippedSwappedTaps, transposedColumnsToImage } from './wasm-conv-layout';
 import { prefersMatMul } from './wasm-conv2d';
 import { compose, windowRows, type KernelComposer } from './wasm-training-kernels';
-
-const WASM = 'wasm';
-
-/** wasm's own kernel, kept for the layouts the fast path does not cover (NCHW). */
-let fallback: KernelFunc | undefined;
 
 /** Input rows of one phase: offset `o` (first row), count, and its sub-kernel taps. */
 interface Phase { offset: number; rows: number; taps: number; firstTap: number; dyStart: number }
@@ -62,10 +56,8 @@ const conv2DBackpropInputWasm: KernelFunc = (args) => {
   const { inputs, backend, attrs } = args;
   const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as unknown as Conv2DBackpropInputAttrs;
   const channelsLast = backend_util.convertConv2DDataFormat(dataFormat) === 'channelsLast';
-  if (!channelsLast) {
-    if (!fallback) throw new Error('ugatit-tf: the wasm Conv2DBackpropInput fast path supports NHWC only');
-    return fallback(args);
-  }
+  // wasm's own kernel for the layout the fast path does not cover (NCHW).
+  if (!channelsLast) return swap.original!.kernelFunc(args);
   const dy = inputs.dy as TensorInfo;
   const filter = inputs.filter as TensorInfo;
   const info = backend_util.computeConv2DInfo(
@@ -104,6 +96,8 @@ const conv2DBackpropInputWasm: KernelFunc = (args) => {
   });
 };
 
+const swap = kernelSwap(Conv2DBackpropInput, 'wasm', conv2DBackpropInputWasm);
+
 /**
  * Makes the wasm backend's `Conv2DBackpropInput` the phase-decomposed XNNPACK version
  * (wasm's own kernel stays in use for NCHW). Cheap and idempotent; the trainer calls it
@@ -116,13 +110,7 @@ const conv2DBackpropInputWasm: KernelFunc = (args) => {
  * ```
  */
 export function ensureWasmFastConvBackpropInput(): void {
-  const current = getKernel(Conv2DBackpropInput, WASM);
-  if (current?.kernelFunc === conv2DBackpropInputWasm) return;
-  if (current) {
-    fallback = current.kernelFunc;
-    unregisterKernel(Conv2DBackpropInput, WASM);
-  }
-  registerKernel({ kernelName: Conv2DBackpropInput, backendName: WASM, kernelFunc: conv2DBackpropInputWasm } as KernelConfig);
+  swap.install();
 }
 
 /**
@@ -134,8 +122,5 @@ export function ensureWasmFastConvBackpropInput(): void {
  * ```
  */
 export function restoreWasmConvBackpropInput(): void {
-  const current = getKernel(Conv2DBackpropInput, WASM);
-  if (current?.kernelFunc !== conv2DBackpropInputWasm || !fallback) return;
-  unregisterKernel(Conv2DBackpropInput, WASM);
-  registerKernel({ kernelName: Conv2DBackpropInput, backendName: WASM, kernelFunc: fallback } as KernelConfig);
+  swap.restore();
 }

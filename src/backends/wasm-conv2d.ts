@@ -10,15 +10,11 @@
  *
  * @module
  */
-import { backend_util, Conv2D, getKernel, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
-import type { Conv2DAttrs, KernelBackend, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import { backend_util, Conv2D } from '@tensorflow/tfjs-core';
+import type { Conv2DAttrs, KernelBackend, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import { kernelSwap } from './kernel-swap';
 import { imageToColumns } from './wasm-conv-layout';
 import { compose } from './wasm-training-kernels';
-
-const WASM = 'wasm';
-
-/** wasm's own kernel, used for every convolution the product path does not take. */
-let wasmConv2D: KernelConfig | undefined;
 
 /**
  * Whether a convolution is cheaper as a matrix product: when its output positions are few
@@ -42,7 +38,8 @@ const conv2DWasm: KernelFunc = (args) => {
     ? backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number],
       strides, dilations, pad, dimRoundingMode, false, 'channelsLast')
     : null;
-  if (!info || !prefersMatMul(info) || x.dtype !== 'float32') return wasmConv2D!.kernelFunc(args);
+  // wasm's own kernel for every convolution the product path does not take.
+  if (!info || !prefersMatMul(info) || x.dtype !== 'float32') return swap.original!.kernelFunc(args);
   return compose(backend as KernelBackend, (c) => {
     const [kh, kw, ci, co] = filter.shape;
     const patches = c.keep(imageToColumns(c.backend, x, info));
@@ -50,6 +47,8 @@ const conv2DWasm: KernelFunc = (args) => {
     return c.reshape(y, [info.batchSize, info.outHeight, info.outWidth, co]);
   });
 };
+
+const swap = kernelSwap(Conv2D, 'wasm', conv2DWasm);
 
 /**
  * Routes the wasm backend's `Conv2D` through the matrix-product path for convolutions with
@@ -63,12 +62,7 @@ const conv2DWasm: KernelFunc = (args) => {
  * ```
  */
 export function ensureWasmFastConv2D(): void {
-  const current = getKernel(Conv2D, WASM);
-  if (!current || current.kernelFunc === conv2DWasm) return;
-  wasmConv2D = current;
-  unregisterKernel(Conv2D, WASM);
-  // wasm's setup (binding its C function) must still run when the backend initialises.
-  registerKernel({ ...current, kernelFunc: conv2DWasm });
+  swap.install();
 }
 
 /**
@@ -80,8 +74,5 @@ export function ensureWasmFastConv2D(): void {
  * ```
  */
 export function restoreWasmConv2D(): void {
-  const current = getKernel(Conv2D, WASM);
-  if (current?.kernelFunc !== conv2DWasm || !wasmConv2D) return;
-  unregisterKernel(Conv2D, WASM);
-  registerKernel(wasmConv2D);
+  swap.restore();
 }

@@ -10,11 +10,10 @@
  *
  * @module
  */
-import { backend_util, getKernel, Mean, registerKernel, Sum, unregisterKernel, util } from '@tensorflow/tfjs-core';
-import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import { backend_util, Mean, Sum, util } from '@tensorflow/tfjs-core';
+import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import { kernelSwap } from './kernel-swap';
 import type { WasmHeapBackend } from './wasm-heap';
-
-const WASM = 'wasm';
 
 /**
  * The common case of {@link reduceSumFloat64}, reduced axes adjacent: `values` viewed as
@@ -100,7 +99,7 @@ function makeReduction(mean: boolean): KernelFunc {
 /** Names of the kernels this module replaces on wasm. */
 export const WASM_PRECISE_REDUCTION_KERNELS: readonly string[] = [Sum, Mean];
 
-const KERNELS = { [Sum]: makeReduction(false), [Mean]: makeReduction(true) } as Record<string, KernelFunc>;
+const SWAPS = [kernelSwap(Sum, 'wasm', makeReduction(false)), kernelSwap(Mean, 'wasm', makeReduction(true))];
 
 /**
  * Makes the wasm backend's `Sum` and `Mean` the float64-accumulating kernels, so that
@@ -114,10 +113,5 @@ const KERNELS = { [Sum]: makeReduction(false), [Mean]: makeReduction(true) } as 
  * ```
  */
 export function ensureWasmPreciseReductions(): void {
-  for (const [name, kernelFunc] of Object.entries(KERNELS)) {
-    const current = getKernel(name, WASM);
-    if (current?.kernelFunc === kernelFunc) continue;
-    if (current) unregisterKernel(name, WASM);
-    registerKernel({ kernelName: name, backendName: WASM, kernelFunc } as KernelConfig);
-  }
+  for (const swap of SWAPS) swap.install();
 }

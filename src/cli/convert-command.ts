@@ -1,13 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as path from 'node:path';
 import { UgatitError } from '../errors';
-import { saveLayersModelToDir } from '../io/file-handler';
+import { loadLayersModelFromDir, saveLayersModelToDir } from '../io/file-handler';
 import { readSafetensors, writeSafetensors } from '../io/safetensors';
 import { readTorchCheckpoint } from '../io/torch-checkpoint';
 import { exportTorchStateDict } from '../io/torch-state-dict';
 import { findLatestCheckpoint } from '../training/checkpoint';
 import { convertTorchCheckpoint, describeNetwork, splitStateDicts } from '../weights/convert';
-import { loadModelFromDir } from '../weights/pretrained';
 import { choiceOption, intOption, parseCommandArgs, pathKind } from './args';
 import { useCliBackend } from './backend';
 
@@ -90,7 +89,7 @@ async function toSafetensors(input: string, out: string): Promise<void> {
   if (dirs.length === 0) throw new UgatitError(`convert: no model.json, genA2B/ … disLB/ or training checkpoint in ${input}`);
   await fs.mkdir(out, { recursive: true });
   for (const [name, dir] of dirs) {
-    const model = await loadModelFromDir(dir!);
+    const model = await loadLayersModelFromDir(dir!);
     const sd = exportTorchStateDict(model);
     const file = path.join(out, `${name}.safetensors`);
     await fs.writeFile(file, writeSafetensors(sd));

@@ -1,9 +1,10 @@
 import * as path from 'node:path';
 import { UgatitError } from '../errors';
+import { loadLayersModelFromDir } from '../io/file-handler';
 import { torchWeightTable } from '../io/torch-state-dict';
 import { findLatestCheckpoint } from '../training/checkpoint';
 import { countParameters, describeNetwork, inferTorchNetwork } from '../weights/convert';
-import { loadModelFromDir, packageWeightsDir } from '../weights/pretrained';
+import { packageWeightsDir } from '../weights/pretrained';
 import { parseCommandArgs, pathKind } from './args';
 import { useCliBackend } from './backend';
 
@@ -46,7 +47,7 @@ export async function infoCommand(argv: string[]): Promise<void> {
   let total = 0;
   for (const [name, dir] of dirs) {
     if (!(await pathKind(path.join(dir!, 'model.json')))) continue;
-    const model = await loadModelFromDir(dir!);
+    const model = await loadLayersModelFromDir(dir!);
     try {
       const json = JSON.parse(await fs.readFile(path.join(dir!, 'model.json'), 'utf8')) as { weightsManifest: Array<{ weights: Array<{ quantization?: { dtype: string } }> }> };
       const dtype = json.weightsManifest.some((g) => g.weights.some((w) => w.quantization?.dtype === 'float16')) ? 'float16' : 'float32';

@@ -28,7 +28,9 @@ Options:
   --print-every <n>     a log line every n iterations when not on a terminal (default 10)
   --on-non-finite <m>   stop (default) or skip a step whose loss is NaN or infinite
   --resume              continue from the newest checkpoint in --out
-  --init <dir>          start from the networks of another run's checkpoint
+  --init <dir|name>     start from six networks (fresh optimizers): a training run or ckpt-*
+                        folder, a weights folder with all six, or provided weights by name
+                        (avatars; its discriminators: npm i ugatit-tf-avatars-discriminators)
   --backend <name>      wasm (default), cpu or tensorflow
   --threads <n>         wasm threads, 1 to 8 (default 1: a step is thousands of small kernels,
                         and a second thread gains ≈ 1.15× on an idle machine, less on a busy one)

@@ -2,7 +2,8 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import * as path from 'node:path';
 import { UgatitError } from '../errors';
 import { findLatestCheckpoint } from '../training/checkpoint';
-import { loadGeneratorsFromDir, loadModelFromDir, loadPretrained, type PretrainedGenerators } from '../weights/pretrained';
+import { loadLayersModelFromDir } from '../io/file-handler';
+import { loadGeneratorsFromDir, loadPretrained, type PretrainedGenerators } from '../weights/pretrained';
 import { pathKind } from './args';
 
 /**
@@ -26,7 +27,7 @@ export async function resolveGenerator(weights: string | undefined, direction: '
     return pick(await loadPretrained(weights, { direction }));
   }
   if (await pathKind(path.join(weights, net, 'model.json'))) return pick(await loadGeneratorsFromDir(weights, direction));
-  if (await pathKind(path.join(weights, 'model.json'))) return { generator: await loadModelFromDir(weights), source: weights };
+  if (await pathKind(path.join(weights, 'model.json'))) return { generator: await loadLayersModelFromDir(weights), source: weights };
   const ckpt = await findLatestCheckpoint(weights);
   if (ckpt) return pick(await loadGeneratorsFromDir(ckpt, direction));
   throw new UgatitError(`--weights ${weights}: no ${net}/model.json, model.json or training checkpoint in this folder`);

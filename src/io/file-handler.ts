@@ -3,6 +3,8 @@ import { writeFileDurably } from './durable-file';
 import { loadLayersModel } from '@tensorflow/tfjs-layers';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { UgatitFormatError } from '../errors';
+import { isAbsentFileError } from './file-errors';
+import { float32ToFloat16Bits } from './float16';
 
 /**
  * Largest `model.json` accepted (64 MiB), checked before it is read.
@@ -52,6 +54,8 @@ export const MODEL_JSON_FILE = 'model.json';
 export const WEIGHTS_BIN_FILE = 'weights.bin';
 
 const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1 };
+/** Bytes per element of a float32 weight stored as float16 (`quantization: { dtype: 'float16' }`). */
+const FLOAT16_BYTES = 2;
 const SAFE_PATH = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,254}$/;
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -90,7 +94,11 @@ function checkManifest(json: Record<string, unknown>): { groups: Array<{ paths: 
       if (names.size >= MODEL_MAX_WEIGHTS) fail(`more than ${MODEL_MAX_WEIGHTS} weights`);
       names.add(name as string);
       if (typeof dtype !== 'string' || !(dtype in DTYPE_BYTES)) fail(`${where} ("${name}"): dtype ${JSON.stringify(dtype)} is not float32, int32 or bool`);
-      if (w.quantization !== undefined) fail(`${where} ("${name}"): quantized weights are not supported`);
+      const float16 = w.quantization !== undefined;
+      if (float16 && !(dtype === 'float32' && isObject(w.quantization) && w.quantization.dtype === 'float16'
+        && (w.quantization.original_dtype === undefined || w.quantization.original_dtype === 'float32'))) {
+        fail(`${where} ("${name}"): quantization ${JSON.stringify(w.quantization)?.slice(0, 200)} is not supported (only float16 storage of float32 weights)`);
+      }
       if (w.group !== undefined && w.group !== 'model' && w.group !== 'optimizer') fail(`${where} ("${name}"): group ${JSON.stringify(w.group)}`);
       if (!Array.isArray(shape) || shape.length > 64 || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) fail(`${where} ("${name}"): invalid shape ${JSON.stringify(shape)}`);
       let count = 1;
@@ -98,9 +106,11 @@ function checkManifest(json: Record<string, unknown>): { groups: Array<{ paths: 
         count *= d;
         if (count > MODEL_WEIGHT_MAX_ELEMENTS) fail(`${where} ("${name}"): shape [${shape}] has more than ${MODEL_WEIGHT_MAX_ELEMENTS} elements`);
       }
-      bytes += count * DTYPE_BYTES[dtype as string];
+      bytes += count * (float16 ? FLOAT16_BYTES : DTYPE_BYTES[dtype as string]!);
       const entry: tf.io.WeightsManifestEntry = { name: name as string, shape: [...(shape as number[])], dtype: dtype as 'float32' | 'int32' | 'bool' };
       if (w.group !== undefined) entry.group = w.group as tf.io.WeightGroup;
+      // tfjs decodes float16 itself when the model is built, as it does in browsers.
+      if (float16) entry.quantization = { dtype: 'float16', original_dtype: 'float32' } as tf.io.WeightsManifestEntry['quantization'];
       return entry;
     });
     return { paths: group.paths as string[], weights, bytes };
@@ -123,7 +133,9 @@ function parseModelJson(bytes: Uint8Array): Record<string, unknown> {
 /**
  * Builds tfjs model artifacts from the bytes of a `model.json` and of the weight files it
  * names, validating everything first: the JSON's structure, each weight's name (unique),
- * dtype (`float32`, `int32` or `bool`; no quantization), shape and element count, that every
+ * dtype (`float32`, `int32` or `bool`; float32 may be stored as float16, tfjs's
+ * `quantization: { dtype: 'float16' }`, which tfjs decodes; no other quantization), shape and
+ * element count, that every
  * weight path is a plain file name present in `files`, and that each manifest group's weight
  * bytes are exactly as long as its weights need.
  *
@@ -166,6 +178,44 @@ function join(dir: string, name: string): string {
   return `${dir.replace(/[\\/]+$/, '')}/${name}`;
 }
 
+/** Options of {@link fileSystemHandler} and {@link saveLayersModelToDir}. */
+export interface ModelFolderOptions {
+  /**
+   * Save every float32 weight as float16 (tfjs's `quantization: { dtype: 'float16' }` manifest
+   * entry, half the bytes; values rounded to nearest even). Loading needs no option: float32
+   * and float16 folders are both read. Default false.
+   */
+  float16?: boolean;
+}
+
+/** The weights re-encoded with every float32 weight as float16, and their manifest entries. */
+function toFloat16(specs: tf.io.WeightsManifestEntry[], data: Uint8Array): { specs: tf.io.WeightsManifestEntry[]; data: Uint8Array } {
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const parts: Uint8Array[] = [];
+  const out: tf.io.WeightsManifestEntry[] = [];
+  let offset = 0;
+  for (const spec of specs) {
+    if (spec.quantization !== undefined) throw new UgatitFormatError(MODEL_JSON_FILE, `weight "${spec.name}" is already quantized`);
+    const count = spec.shape.reduce((a, b) => a * b, 1);
+    const bytes = count * DTYPE_BYTES[spec.dtype]!;
+    if (spec.dtype === 'float32') {
+      const half = new Uint8Array(count * FLOAT16_BYTES);
+      const hv = new DataView(half.buffer);
+      for (let i = 0; i < count; i++) hv.setUint16(FLOAT16_BYTES * i, float32ToFloat16Bits(view.getFloat32(offset + 4 * i, true)), true);
+      parts.push(half);
+      out.push({ ...spec, quantization: { dtype: 'float16', original_dtype: 'float32' } as tf.io.WeightsManifestEntry['quantization'] });
+    } else {
+      parts.push(data.subarray(offset, offset + bytes));
+      out.push(spec);
+    }
+    offset += bytes;
+  }
+  const joined = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) { joined.set(p, at); at += p.length; }
+  return { specs: out, data: joined };
+}
+
 /**
  * A tfjs `IOHandler` that saves a model as `model.json` (tfjs layers format: `modelTopology`,
  * `weightsManifest` with paths `['weights.bin']`, `format`, `generatedBy`, `convertedBy`,
@@ -175,24 +225,29 @@ function join(dir: string, name: string): string {
  *
  * Saving writes both files under temporary names in `dir`, fsyncs them, then renames
  * `weights.bin` and finally `model.json` into place, so a crash never leaves a `model.json`
- * pointing at a half-written weight file. Loading validates the manifest against the weight
- * bytes ({@link modelArtifactsFromFiles}) and throws {@link UgatitFormatError} on mismatch.
+ * pointing at a half-written weight file. With `float16`, float32 weights are stored as
+ * float16. Loading reads float32 and float16 folders alike, validates the manifest against
+ * the weight bytes ({@link modelArtifactsFromFiles}) and throws {@link UgatitFormatError} on
+ * a mismatch or a missing file; any other I/O error (permissions, EIO, …) is thrown as Node
+ * reports it, so that callers can tell a broken folder from an unreadable one.
  *
  * @param dir - the model's folder (created on save if missing).
+ * @param options - what saving writes (`float16`).
  * @example
  * ```ts
  * await model.save(fileSystemHandler('./checkpoints/genA2B'));
  * const again = await tf.loadLayersModel(fileSystemHandler('./checkpoints/genA2B'));
  * ```
  */
-export function fileSystemHandler(dir: string): tf.io.IOHandler {
+export function fileSystemHandler(dir: string, options: ModelFolderOptions = {}): tf.io.IOHandler {
   return {
     async save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
       if (artifacts.modelTopology instanceof ArrayBuffer || !isObject(artifacts.modelTopology)) {
         throw new UgatitFormatError(MODEL_JSON_FILE, 'only JSON model topologies (layers models) can be saved');
       }
-      const specs = artifacts.weightSpecs ?? [];
-      const data = artifacts.weightData === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(artifacts.weightData);
+      let specs = artifacts.weightSpecs ?? [];
+      let weightBytes: Uint8Array = new Uint8Array(artifacts.weightData === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(artifacts.weightData));
+      if (options.float16) ({ specs, data: weightBytes } = toFloat16(specs, weightBytes));
       const modelJson: tf.io.ModelJSON = {
         modelTopology: artifacts.modelTopology,
         format: artifacts.format ?? 'layers-model',
@@ -206,7 +261,6 @@ export function fileSystemHandler(dir: string): tf.io.IOHandler {
       if (artifacts.modelInitializer !== undefined) modelJson.modelInitializer = artifacts.modelInitializer;
       if (artifacts.initializerSignature !== undefined) modelJson.initializerSignature = artifacts.initializerSignature;
       const jsonBytes = new TextEncoder().encode(JSON.stringify(modelJson));
-      const weightBytes = new Uint8Array(data);
       // Refuse to write what we could not read back.
       modelArtifactsFromFiles(jsonBytes, { [WEIGHTS_BIN_FILE]: weightBytes });
 
@@ -245,16 +299,20 @@ export function fileSystemHandler(dir: string): tf.io.IOHandler {
     async load(): Promise<tf.io.ModelArtifacts> {
       const fs = await import('node:fs/promises');
       const jsonPath = join(dir, MODEL_JSON_FILE);
-      const { size } = await fs.stat(jsonPath);
+      const absent = (what: string) => (e: unknown): never => {
+        if (isAbsentFileError(e)) throw new UgatitFormatError(what, `not found (${(e as { code: string }).code})`);
+        throw e;
+      };
+      const { size } = await fs.stat(jsonPath).catch(absent(jsonPath));
       if (size > MODEL_JSON_MAX_BYTES) throw new UgatitFormatError(MODEL_JSON_FILE, `${size} bytes, above the ${MODEL_JSON_MAX_BYTES}-byte limit`);
-      const jsonBytes = new Uint8Array(await fs.readFile(jsonPath));
+      const jsonBytes = new Uint8Array(await fs.readFile(jsonPath).catch(absent(jsonPath)));
       const { groups } = checkManifest(parseModelJson(jsonBytes));
       const files: Record<string, Uint8Array> = {};
       for (const p of groups.flatMap((g) => g.paths)) {
         try {
           files[p] = new Uint8Array(await fs.readFile(join(dir, p)));
         } catch (e) {
-          if ((e as { code?: string }).code === 'ENOENT') throw new UgatitFormatError(MODEL_JSON_FILE, `weight file "${p}" is missing from ${dir}`);
+          if (isAbsentFileError(e)) throw new UgatitFormatError(MODEL_JSON_FILE, `weight file "${p}" is missing from ${dir}`);
           throw e;
         }
       }
@@ -265,24 +323,27 @@ export function fileSystemHandler(dir: string): tf.io.IOHandler {
 
 /**
  * Saves a tfjs layers model into `dir` as `model.json` + `weights.bin` with
- * {@link fileSystemHandler}.
+ * {@link fileSystemHandler}, crash-safely; `float16: true` halves the size (what the shipped
+ * weights use).
  *
  * @param model - the model to save.
  * @param dir - the target folder (created if missing).
- * @param config - tfjs save options (`includeOptimizer`, `trainableOnly`).
+ * @param config - `float16`, and tfjs save options (`includeOptimizer`, `trainableOnly`).
  * @example
  * ```ts
  * await saveLayersModelToDir(genA2B, './out/genA2B');
+ * await saveLayersModelToDir(genA2B, './out/genA2B-half', { float16: true });
  * ```
  */
-export async function saveLayersModelToDir(model: LayersModel, dir: string, config?: tf.io.SaveConfig): Promise<tf.io.SaveResult> {
-  return model.save(fileSystemHandler(dir), config);
+export async function saveLayersModelToDir(model: LayersModel, dir: string, config: tf.io.SaveConfig & ModelFolderOptions = {}): Promise<tf.io.SaveResult> {
+  const { float16, ...saveConfig } = config;
+  return model.save(fileSystemHandler(dir, { float16 }), saveConfig);
 }
 
 /**
- * Loads a tfjs layers model saved by {@link saveLayersModelToDir} (or any `model.json` +
- * weight files in one folder), validating the files first. Custom layers must be registered
- * (importing this library registers its own).
+ * Loads a tfjs layers model from a folder: what {@link saveLayersModelToDir} writes (float32 or
+ * float16), or any `model.json` + weight files in one folder, validating the files first.
+ * Custom layers must be registered (importing this library registers its own).
  *
  * @param dir - the model's folder.
  * @param options - `strict` (default true): whether every weight must match.

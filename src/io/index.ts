@@ -1,7 +1,7 @@
 /**
  * File formats: safetensors, PyTorch checkpoints (`torch.save`, zip and legacy formats, read by
- * a restricted pickle VM that executes nothing), and tfjs layers models in a folder without
- * tfjs-node. Every reader validates before allocating and throws `UgatitFormatError`; the
+ * a restricted pickle VM that executes nothing), and tfjs layers models in a folder (float32 or
+ * float16) without tfjs-node. Every reader validates before allocating and throws `UgatitFormatError`; the
  * threat model and limits are in `docs/security.md`.
  *
  * @module
@@ -17,7 +17,9 @@ export {
 export type { PickleLimits, PickleOptions, UnpickleResult, TorchStorageDtype } from './pickle';
 export { readZip, ZIP_MAX_ENTRIES } from './zip';
 export type { ZipArchive, ZipEntry } from './zip';
+export { float32ToFloat16Bits, float16BitsToFloat32 } from './float16';
 export {
   fileSystemHandler, saveLayersModelToDir, loadLayersModelFromDir, modelArtifactsFromFiles,
   MODEL_JSON_MAX_BYTES, MODEL_WEIGHT_MAX_ELEMENTS, MODEL_MAX_WEIGHTS, MODEL_JSON_FILE, WEIGHTS_BIN_FILE,
 } from './file-handler';
+export type { ModelFolderOptions } from './file-handler';

@@ -101,7 +101,9 @@ export function buildDomainClassifier(seed = 0): tfl.Sequential {
  * Trains {@link buildDomainClassifier} to separate real `imagesA` (label 0) from real
  * `imagesB` (label 1). Images are NHWC float in [-1, 1], any size (resized to 64 px inside);
  * the inputs are not disposed. Shuffling uses its own seeded PRNG, so with the same seed, data
- * and backend the result is reproducible.
+ * and backend the result is reproducible. The model is returned for prediction: its Adam
+ * optimizer (which a compiled model does not own, so `model.dispose()` would leave its slots)
+ * is disposed before it is returned, and disposing the model frees everything.
  *
  * @example
  * ```ts
@@ -129,11 +131,8 @@ export async function trainDomainClassifier(
   const order = Array.from({ length: n }, (_, i) => i);
 
   const model = buildDomainClassifier(seed);
-  model.compile({
-    optimizer: tf.train.adam(learningRate),
-    loss: 'binaryCrossentropy',
-    metrics: ['accuracy'],
-  });
+  const optimizer = tf.train.adam(learningRate);
+  model.compile({ optimizer, loss: 'binaryCrossentropy', metrics: ['accuracy'] });
   try {
     for (let epoch = 0; epoch < epochs; epoch++) {
       // Our own seeded shuffle; tfjs' `shuffle: true` would use Math.random.
@@ -150,8 +149,12 @@ export async function trainDomainClassifier(
         tf.dispose([idx, xs, ys]);
       }
     }
+  } catch (e) {
+    model.dispose();
+    throw e;
   } finally {
     tf.dispose([x, y]);
+    optimizer.dispose();
   }
   return model;
 }

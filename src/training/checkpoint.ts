@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { UgatitConfigError, UgatitFormatError } from '../errors';
 import { writeFileDurably } from '../io/durable-file';
+import { isAbsentFileError, isReadFailure } from '../io/file-errors';
 import { loadLayersModelFromDir, saveLayersModelToDir } from '../io/file-handler';
 import { readSafetensors, writeSafetensors } from '../io/safetensors';
 import type { TorchAdamState } from './adam';
@@ -90,7 +91,14 @@ async function cleanStale(fs: Fs, dir: string): Promise<void> {
   }
 }
 
-const isComplete = (fs: Fs, folder: string) => fs.stat(`${folder}/${STATE_FILE}`).then((s) => s.isFile(), () => false);
+/** `null` for a path that is missing or of the wrong kind; any other failure to read is thrown. */
+function orNullIfAbsent<T>(e: unknown): T | null {
+  if (isAbsentFileError(e)) return null;
+  throw e;
+}
+
+/** Whether `folder` holds its `state.json` (written last); an unreadable folder throws. */
+const isComplete = (fs: Fs, folder: string) => fs.stat(`${folder}/${STATE_FILE}`).then((s) => s.isFile(), (e) => orNullIfAbsent<boolean>(e) ?? false);
 
 /**
  * Saves a complete training state as `<dir>/ckpt-<iteration>/` (eight digits) and then points
@@ -161,12 +169,12 @@ export async function saveTrainingCheckpoint(
 /** Complete checkpoint folders in `dir`, the most trustworthy first: `latest`, then by iteration. */
 async function checkpointCandidates(dir: string): Promise<string[]> {
   const { fs, path } = await node();
-  const entries = await fs.readdir(dir).catch(() => [] as string[]);
+  const entries = (await fs.readdir(dir).catch((e) => orNullIfAbsent<string[]>(e))) ?? [];
   const ranked = entries.flatMap((f) => {
     const m = CHECKPOINT_NAME.exec(f) ?? REPLACED_NAME.exec(f);
     return m ? [{ f, iteration: Number(m[1]), primary: f.startsWith('ckpt-') }] : [];
   }).sort((a, b) => b.iteration - a.iteration || Number(b.primary) - Number(a.primary)).map((c) => c.f);
-  const named = await fs.readFile(path.join(dir, LATEST_CHECKPOINT_FILE), 'utf8').then((s) => s.trim(), () => null);
+  const named = await fs.readFile(path.join(dir, LATEST_CHECKPOINT_FILE), 'utf8').then((s) => s.trim(), (e) => orNullIfAbsent<string>(e));
   const ordered = named && CHECKPOINT_NAME.test(named) && ranked.includes(named) ? [named, ...ranked.filter((f) => f !== named)] : ranked;
   const complete: string[] = [];
   for (const f of ordered) if (await isComplete(fs, path.join(dir, f))) complete.push(path.join(dir, f));
@@ -189,8 +197,9 @@ export async function findLatestCheckpoint(dir: string): Promise<string | null> 
 /** Options of {@link loadTrainingCheckpoint}. */
 export interface LoadCheckpointOptions {
   /**
-   * Called for each checkpoint of a training directory that could not be read, before the next
-   * older one is tried (e.g. a disk that lost data despite the fsyncs).
+   * Called for each checkpoint of a training directory that is corrupt or incomplete, before
+   * the next older one is tried (e.g. a disk that lost data despite the fsyncs). Default:
+   * a warning on the console (`console.warn`), so that falling back is never silent.
    */
   onSkip?: (folder: string, error: Error) => void;
 }
@@ -198,10 +207,13 @@ export interface LoadCheckpointOptions {
 async function loadCheckpointFolder(folder: string): Promise<LoadedCheckpoint> {
   const { fs, path } = await node();
   let meta: CheckpointMetadata;
+  const stateFile = path.join(folder, STATE_FILE);
+  const text = await fs.readFile(stateFile, 'utf8').catch((e) => orNullIfAbsent<string>(e));
+  if (text === null) throw new UgatitFormatError(stateFile, 'missing');
   try {
-    meta = JSON.parse(await fs.readFile(path.join(folder, STATE_FILE), 'utf8'));
+    meta = JSON.parse(text);
   } catch (e) {
-    throw new UgatitFormatError(path.join(folder, STATE_FILE), `unreadable (${(e as Error).message})`);
+    throw new UgatitFormatError(stateFile, `not valid JSON (${(e as Error).message})`);
   }
   if (meta?.version !== 1 || !Number.isInteger(meta.iteration) || meta.iteration < 0 || typeof meta.lr !== 'number'
     || !isObject(meta.generatorSteps) || !isObject(meta.discriminatorSteps)) {
@@ -214,8 +226,10 @@ async function loadCheckpointFolder(folder: string): Promise<LoadedCheckpoint> {
     tensors = readSafetensors(new Uint8Array(await fs.readFile(path.join(folder, 'optimizers.safetensors'))));
   } catch (e) {
     for (const m of Object.values(networks)) m.dispose();
-    if (e instanceof UgatitFormatError) throw e;
-    throw new UgatitFormatError(folder, `unreadable checkpoint (${(e as Error).message})`);
+    // Permissions, EIO, too many open files: the checkpoint may be fine, so never skip it.
+    if (isReadFailure(e) || e instanceof UgatitFormatError) throw e;
+    // What tfjs refuses in a topology or weights (unknown layer, shape mismatch) is corruption.
+    throw new UgatitFormatError(folder, `corrupt checkpoint (${(e as Error).message})`);
   }
   const moments = (prefix: string, steps: Record<string, number>): TorchAdamState => {
     const pick = (kind: string) => Object.fromEntries(Object.entries(tensors)
@@ -234,10 +248,14 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 
 /**
  * Loads a checkpoint written by {@link saveTrainingCheckpoint}: a `ckpt-*` folder, or a
- * training directory, whose newest complete checkpoint is read (`latest` first; an unreadable
- * one is reported through `onSkip` and the next older one tried).
+ * training directory, whose newest complete checkpoint is read (`latest` first). A corrupt or
+ * incomplete checkpoint (a missing, truncated or invalid file) is reported through `onSkip`
+ * (default: `console.warn`) and the next older one tried; any other failure to read (EACCES,
+ * EIO, EMFILE, …) stops the search and is thrown as Node reported it, since falling back would
+ * silently lose the progress of a checkpoint that may be intact.
  *
- * @throws {@link UgatitFormatError} when no complete checkpoint is found or every one is invalid.
+ * @throws {@link UgatitFormatError} when no complete checkpoint is found or every one is invalid;
+ * the file system's own error when one cannot be read.
  * @example
  * ```ts
  * const { networks, state, extra } = await loadTrainingCheckpoint('runs/avatars');
@@ -253,6 +271,7 @@ export async function loadTrainingCheckpoint(dirOrCheckpoint: string, options: L
   }
   const candidates = await checkpointCandidates(dirOrCheckpoint);
   if (candidates.length === 0) throw new UgatitFormatError(dirOrCheckpoint, 'no complete training checkpoint (ckpt-*/state.json) found');
+  const onSkip = options.onSkip ?? ((folder: string, e: Error) => console.warn(`ugatit-tf: skipping corrupt checkpoint ${folder}: ${e.message}`));
   let first: Error | undefined;
   for (const folder of candidates) {
     try {
@@ -260,7 +279,7 @@ export async function loadTrainingCheckpoint(dirOrCheckpoint: string, options: L
     } catch (e) {
       if (!(e instanceof UgatitFormatError)) throw e;
       first ??= e;
-      options.onSkip?.(folder, e);
+      onSkip(folder, e);
     }
   }
   throw first!;

@@ -1,5 +1,4 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type * as tfl from '@tensorflow/tfjs-layers';
 import { ensureWasmPreciseReductions } from '../backends/wasm-precise-reductions';
 import { UgatitConfigError, UgatitError } from '../errors';
 import { encodePng } from '../data/image-codec';
@@ -48,7 +47,12 @@ export interface TrainingRunOptions extends TrainerOptions {
   sampleCount?: number;
   /** Continue from the newest checkpoint in `out` if there is one. Default false. */
   resume?: boolean;
-  /** Start from the networks of this checkpoint (a training directory or `ckpt-*` folder), with fresh optimizers. */
+  /**
+   * Start from these six networks, with fresh optimizers: a training directory or `ckpt-*`
+   * folder, a weights folder with all six networks, or the name of provided weights
+   * (`'avatars'`; its discriminators come from `ugatit-tf-avatars-discriminators`, see
+   * `loadPretrained`).
+   */
   init?: string;
   /**
    * Start from these networks (e.g. imported with `loadTorchStateDict`), trained in place, with
@@ -114,22 +118,30 @@ function disposeSnapshot(s: Snapshot): void {
 
 /**
  * The six networks to start a run from: a training directory or checkpoint (its optimizer
- * state is dropped), or a weights folder holding the six networks (`exportWeights` with
+ * state is dropped), a weights folder holding the six networks (`exportWeights` with
+ * `discriminators: true`), or the name of provided weights (`loadPretrained` with
  * `discriminators: true`).
  */
 async function loadInitialNetworks(init: string): Promise<UGATITNetworks> {
   const [fs, path] = await Promise.all([import('node:fs/promises'), import('node:path')]);
-  const isWeightsFolder = await fs.stat(path.join(init, 'disLB', 'model.json')).then(() => true, () => false)
-    && !(await fs.stat(path.join(init, 'state.json')).then(() => true, () => false));
-  if (!isWeightsFolder) {
-    const loaded = await loadTrainingCheckpoint(init);
-    disposeTrainerState(loaded.state);
-    return loaded.networks;
+  const stat = await fs.stat(init).catch((e: { code?: string }) => {
+    if (e.code === 'ENOENT') return null;
+    throw e;
+  });
+  const { loadGeneratorsFromDir, loadPretrained } = await import('../weights/pretrained');
+  const six = (g: Awaited<ReturnType<typeof loadPretrained>>) => Object.fromEntries(NETWORK_NAMES.map((n) => [n, g[n]!])) as unknown as UGATITNetworks;
+  if (!stat) {
+    if (/[\\/]/.test(init) || init.startsWith('.')) throw new UgatitConfigError(`runTraining: init ${init}: no such folder`);
+    return six(await loadPretrained(init, { discriminators: true }));
   }
-  const { loadModelFromDir } = await import('../weights/pretrained');
-  const networks = {} as Record<string, tfl.LayersModel>;
-  for (const name of NETWORK_NAMES) networks[name] = await loadModelFromDir(path.join(init, name));
-  return networks as unknown as UGATITNetworks;
+  if (!stat.isDirectory()) throw new UgatitConfigError(`runTraining: init ${init} is a file; pass a training run, a checkpoint, a weights folder or a name`);
+  const has = (file: string) => fs.stat(path.join(init, file)).then(() => true, () => false);
+  if ((await has('genA2B/model.json')) && !(await has('state.json'))) {
+    return six(await loadGeneratorsFromDir(init, 'both', { discriminators: true }));
+  }
+  const loaded = await loadTrainingCheckpoint(init);
+  disposeTrainerState(loaded.state);
+  return loaded.networks;
 }
 
 /**
@@ -202,7 +214,9 @@ export async function runTraining(options: TrainingRunOptions): Promise<UGATITTr
   let savedAt = -1;
   const checkpoint = resume ? await findLatestCheckpoint(out) : null;
   if (checkpoint) {
-    const loaded = await loadTrainingCheckpoint(out, { onSkip: (f, e) => log(`skipped unreadable checkpoint ${f}: ${e.message}`) });
+    // Without a log, loadTrainingCheckpoint's own warning reports a skipped checkpoint.
+    const onSkip = options.log ? (f: string, e: Error) => log(`skipped corrupt checkpoint ${f}: ${e.message}`) : undefined;
+    const loaded = await loadTrainingCheckpoint(out, { onSkip });
     const saved = loaded.extra.config as RunConfig;
     config = { ...saved, globalLayers: saved.globalLayers ?? 7, localLayers: saved.localLayers ?? 5, iterations: options.iterations ?? saved.iterations };
     config.trainer = { ...saved.trainer, iterations: config.iterations };

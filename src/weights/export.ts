@@ -2,7 +2,6 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { UgatitFormatError } from '../errors';
 import { loadLayersModelFromDir, saveLayersModelToDir } from '../io/file-handler';
 import { findLatestCheckpoint } from '../training/checkpoint';
-import { saveLayersModelFloat16 } from './float16';
 import type { WeightsProvenance } from './pretrained';
 
 /** Options of {@link exportWeights}. */
@@ -55,8 +54,7 @@ export async function exportWeights(options: ExportWeightsOptions): Promise<Expo
     const model: tfl.LayersModel = await loadLayersModelFromDir(path.join(checkpoint, net));
     const dir = path.join(options.out, net);
     await fs.rm(dir, { recursive: true, force: true });
-    if (options.float16) await saveLayersModelFloat16(model, dir);
-    else await saveLayersModelToDir(model, dir);
+    await saveLayersModelToDir(model, dir, { float16: options.float16 });
     model.dispose();
     bytes[net] = (await fs.stat(path.join(dir, 'weights.bin'))).size;
   }

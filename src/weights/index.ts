@@ -1,14 +1,13 @@
 /**
  * Pretrained weights: loading the generators that ship with the package (Node and browsers),
- * and float16 storage.
+ * exporting a training checkpoint as such a folder, and converting PyTorch checkpoints.
  *
  * @module
  */
 export {
-  loadPretrained, listPretrained, loadGeneratorsFromDir, loadModelFromDir, packageWeightsDir, PRETRAINED_NAMES,
+  loadPretrained, listPretrained, loadGeneratorsFromDir, packageWeightsDir, PRETRAINED_NAMES,
 } from './pretrained';
-export type { LoadPretrainedOptions, PretrainedDirection, PretrainedGenerators, WeightsProvenance } from './pretrained';
-export { saveLayersModelFloat16, readFloat16ModelFiles, float32ToFloat16Bits, float16BitsToFloat32 } from './float16';
+export type { LoadFromDirOptions, LoadPretrainedOptions, PretrainedDirection, PretrainedGenerators, WeightsProvenance } from './pretrained';
 export { exportWeights } from './export';
 export type { ExportWeightsOptions, ExportWeightsResult } from './export';
 export { inferTorchNetwork, splitStateDicts, convertTorchCheckpoint, describeNetwork, countParameters } from './convert';

@@ -9,10 +9,10 @@ import '@tensorflow/tfjs-backend-webgpu';
 import '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
 import {
-  createDiscriminator, createGenerator, heatmapToImage, overlayHeatmap, UGATITTrainer, NETWORK_NAMES,
-  WASM_TRAINING_KERNEL_NAMES, type UGATITNetworks,
+  heatmapToImage, overlayHeatmap, UGATITTrainer, NETWORK_NAMES, WASM_TRAINING_KERNEL_NAMES,
 } from '../../src';
 import { useBackend } from '../helpers/backends';
+import { tinyNetworks } from '../helpers/tiny-training';
 
 const require = createRequire(import.meta.url);
 const IMG = 32;
@@ -50,21 +50,12 @@ function tensorflowBackendKernels(): Set<string> {
  */
 const CORE_KERNEL_NAMES = new Set(Object.entries(tf).filter(([k, v]) => typeof v === 'string' && k === v).map(([k]) => k));
 
-function tinyNetworks(light: boolean): UGATITNetworks {
-  const gen = (name: string) => createGenerator({ ngf: 4, nBlocks: 1, imgSize: IMG, light, name });
-  const dis = (name: string, nLayers: number) => createDiscriminator({ ndf: 4, nLayers, name });
-  return {
-    genA2B: gen('genA2B'), genB2A: gen('genB2A'),
-    disGA: dis('disGA', 5), disGB: dis('disGB', 5), disLA: dis('disLA', 3), disLB: dis('disLB', 3),
-  };
-}
-
 /** Kernel names run by inference (generator, discriminator, heatmap display) and by one training step. */
 async function recordKernels(): Promise<{ inference: Set<string>; training: Set<string> }> {
   const inference = new Set<string>();
   const training = new Set<string>();
   for (const light of [false, true]) {
-    const nets = tinyNetworks(light);
+    const nets = tinyNetworks({ size: IMG, light });
     const x = tf.randomUniform([1, IMG, IMG, 3], -1, 1, 'float32', 1) as tf.Tensor4D;
     const y = tf.randomUniform([1, IMG, IMG, 3], -1, 1, 'float32', 2) as tf.Tensor4D;
     const inf = await tf.profile(() => {

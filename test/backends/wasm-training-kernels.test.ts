@@ -2,25 +2,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { registerWasmTrainingKernels, WASM_TRAINING_KERNEL_NAMES } from '../../src/backends';
 import { type BackendName, useBackend } from '../helpers/backends';
+import { seededUniform } from '../helpers/random';
 
 type T4 = tf.Tensor4D;
 
-/** Deterministic values in [-1, 1) (mulberry32). */
-function randomValues(n: number, seed: number): Float32Array {
-  let a = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  }
-  return out;
-}
-
 function rand(shape: number[], seed: number): tf.Tensor {
-  return tf.tensor(randomValues(shape.reduce((a, b) => a * b, 1), seed), shape);
+  return tf.tensor(seededUniform(shape.reduce((a, b) => a * b, 1), seed, -1, 1), shape);
 }
 
 /** Runs `fn` on `backend`, returns the outputs' values and checks nothing leaked. */

@@ -7,47 +7,64 @@ import { promisify } from 'node:util';
 import jpeg from 'jpeg-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  UGATITTrainer, createDiscriminator, createGenerator, decodeImage, exportWeights, readSafetensors, readTorchCheckpoint,
+  UGATITTrainer, decodeImage, exportWeights, readSafetensors, readTorchCheckpoint,
   saveTrainingCheckpoint, type NamedTensors,
 } from '../../src';
 import { useBackend } from '../helpers/backends';
+import { builtPackage } from '../helpers/package-build';
+import { tinyNetworks } from '../helpers/tiny-training';
 
 const ROOT = path.resolve(__dirname, '../..');
 const FIXTURES = path.join(ROOT, 'test/fixtures/pytorch-reference');
-let dir: string;
+/** The inputs every run of the CLI reads; each entry point gets its own copy to write next to. */
+let inputs: string;
+
+/** The command lines tested: the TypeScript source, and `dist/cli.js` as `npm run build` makes it (what the package's bin runs). */
+const ENTRIES: Array<[string, () => Promise<string[]>]> = [
+  ['src/cli/main.ts under tsx', async () => [path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'), path.join(ROOT, 'src/cli/main.ts')]],
+  ['built dist/cli.js', async () => [path.join((await builtPackage()).dir, 'dist/cli.js')]],
+];
 
 interface Run { code: number; stdout: string; stderr: string }
-async function cli(...args: string[]): Promise<Run> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'), path.join(ROOT, 'src/cli/main.ts'), ...args], { cwd: dir, timeout: 120_000 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code?: number; stdout: string; stderr: string };
-    return { code: typeof err.code === 'number' ? err.code : -1, stdout: err.stdout, stderr: err.stderr };
-  }
-}
 
 beforeAll(async () => {
   await useBackend('cpu');
-  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ugatit-cli-'));
-  const g = (name: string) => createGenerator({ ngf: 4, nBlocks: 1, imgSize: 16, light: true, name });
-  const d = (name: string, nLayers: number) => createDiscriminator({ ndf: 2, nLayers, name });
-  const nets = { genA2B: g('genA2B'), genB2A: g('genB2A'), disGA: d('disGA', 7), disGB: d('disGB', 7), disLA: d('disLA', 5), disLB: d('disLB', 5) };
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ugatit-cli-'));
+  inputs = path.join(dir, 'inputs');
+  const nets = tinyNetworks({ size: 16, ndf: 2, globalLayers: 7, localLayers: 5 });
   const trainer = new UGATITTrainer(nets, { iterations: 10 });
-  await saveTrainingCheckpoint(path.join(dir, 'run'), nets, trainer.getState(), { config: { size: 16 } });
+  await saveTrainingCheckpoint(path.join(inputs, 'run'), nets, trainer.getState(), { config: { size: 16 } });
   trainer.dispose();
   Object.values(nets).forEach((n) => n.dispose());
-  await exportWeights({ from: path.join(dir, 'run'), out: path.join(dir, 'weights') });
-  const images = path.join(dir, 'images');
+  await exportWeights({ from: path.join(inputs, 'run'), out: path.join(inputs, 'weights') });
+  const images = path.join(inputs, 'images');
   await fs.mkdir(path.join(images, 'sub'), { recursive: true });
   await fs.copyFile(path.join(ROOT, 'examples/samples/A/00000.png'), path.join(images, 'a.png'));
   const rgba = Buffer.alloc(20 * 12 * 4, 200);
   await fs.writeFile(path.join(images, 'sub', 'b.jpg'), jpeg.encode({ data: rgba, width: 20, height: 12 }, 90).data);
   await fs.writeFile(path.join(images, 'corrupt.png'), (await fs.readFile(path.join(images, 'a.png'))).subarray(0, 200));
 });
-afterAll(async () => { await fs.rm(dir, { recursive: true, force: true }); });
+afterAll(async () => { await fs.rm(path.dirname(inputs), { recursive: true, force: true }); });
 
-describe('ugatit-tf CLI', () => {
+describe.each(ENTRIES)('ugatit-tf CLI: %s', (label, entry) => {
+  let dir: string;
+  let argv: string[];
+  beforeAll(async () => {
+    argv = await entry();
+    dir = path.join(path.dirname(inputs), label.replace(/\W+/g, '-'));
+    await fs.cp(inputs, dir, { recursive: true });
+  });
+
+  async function cli(...args: string[]): Promise<Run> {
+    try {
+      const { stdout, stderr } = await promisify(execFile)(process.execPath, [...argv, ...args], { cwd: dir, timeout: 120_000 });
+      return { code: 0, stdout, stderr };
+    } catch (e) {
+      const err = e as { code?: number; stdout: string; stderr: string };
+      return { code: typeof err.code === 'number' ? err.code : -1, stdout: err.stdout, stderr: err.stderr };
+    }
+  }
+
   it('prints help for the tool and every command', async () => {
     const top = await cli('--help');
     expect(top.code).toBe(0);
@@ -71,6 +88,14 @@ describe('ugatit-tf CLI', () => {
     expect([sheet.width, sheet.height]).toEqual([3 * 128, 128]);
     const b = decodeImage(await fs.readFile(path.join(dir, 'out/sub/b.png')));
     expect([b.width, b.height]).toEqual([20, 12]);
+  });
+
+  it('translates with the shipped avatars weights by default, found from where the command line lives', async () => {
+    const r = await cli('translate', 'images/a.png', '--out', 'default');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/translating 1 image a2b with .*weights\/avatars on wasm/);
+    const img = decodeImage(await fs.readFile(path.join(dir, 'default/a.png')));
+    expect([img.width, img.height]).toEqual([128, 128]);
   });
 
   it('translates one file b2a at --size from a training run folder', async () => {

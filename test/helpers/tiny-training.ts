@@ -19,19 +19,23 @@ export function withSeededRandom<T>(seed: number, fn: () => T): T {
 }
 
 /** Sizes of {@link tinyNetworks}. */
-export interface TinyConfig { size?: number; ngf?: number; ndf?: number; nBlocks?: number; globalLayers?: number; localLayers?: number; seed?: number }
+export interface TinyConfig {
+  size?: number; ngf?: number; ndf?: number; nBlocks?: number; light?: boolean; globalLayers?: number; localLayers?: number; seed?: number;
+}
 
 /**
- * Six small U-GAT-IT networks for fast training tests: 32 px, light generators with `ngf` 4
- * and one block, discriminators of 5 (global) and 3 (local) layers; seeded weights.
+ * Six small U-GAT-IT networks for fast tests: by default 32 px, light generators with `ngf` 4
+ * and one block, discriminators of `ndf` 4 with 5 (global) and 3 (local) layers; seeded
+ * weights. The reference's discriminators (7 and 5 layers) need at least 96 px to run, but any
+ * size to be saved and loaded.
  */
 export function tinyNetworks(c: TinyConfig = {}): UGATITNetworks {
-  const { size = 32, ngf = 4, ndf = 4, nBlocks = 1, globalLayers = 5, localLayers = 3, seed = 1 } = c;
+  const { size = 32, ngf = 4, ndf = 4, nBlocks = 1, light = true, globalLayers = 5, localLayers = 3, seed = 1 } = c;
   // The spectral-norm u, v initialisers normalise with a reduction: use the kernels training uses,
   // whatever ran before in this process.
   ensureWasmPreciseReductions();
   return withSeededRandom(seed, () => {
-    const gen = (name: string) => createGenerator({ ngf, nBlocks, imgSize: size, light: true, name });
+    const gen = (name: string) => createGenerator({ ngf, nBlocks, imgSize: size, light, name });
     const dis = (name: string, nLayers: number) => createDiscriminator({ ndf, nLayers, name });
     return {
       genA2B: gen('genA2B'), genB2A: gen('genB2A'),

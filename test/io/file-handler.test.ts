@@ -71,6 +71,46 @@ describe('fileSystemHandler', () => {
     expect((await readdir(dir)).sort()).toEqual(['model.json', 'weights.bin']);
   });
 
+  it('saves float16 (half the bytes) and loads it back: the values tfjs decodes in a browser, within half precision of float32', async () => {
+    const before = tf.memory().numTensors;
+    const model = tinyModel();
+    const dir32 = join(root, 'f32');
+    const dir16 = join(root, 'f16');
+    const r32 = await saveLayersModelToDir(model, dir32);
+    const r16 = await saveLayersModelToDir(model, dir16, { float16: true });
+    expect(r16.modelArtifactsInfo.weightDataBytes! * 2).toBe(r32.modelArtifactsInfo.weightDataBytes);
+    expect((await readdir(dir16)).sort()).toEqual(['model.json', 'weights.bin']);
+    const json = JSON.parse(await readFile(join(dir16, 'model.json'), 'utf8'));
+    for (const w of json.weightsManifest[0].weights) expect(w).toMatchObject({ dtype: 'float32', quantization: { dtype: 'float16', original_dtype: 'float32' } });
+
+    const loaded = await loadLayersModelFromDir(dir16);
+    // What tf.loadLayersModel makes of the same files without our reader (the browser path).
+    const bin = await readFile(join(dir16, 'weights.bin'));
+    const browser = await tfl.loadLayersModel(tf.io.fromMemory({
+      modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights,
+      weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength),
+    }));
+    model.weights.forEach((w, i) => {
+      const [original, ours, theirs] = [w.read(), loaded.weights[i]!.read(), browser.weights[i]!.read()];
+      expect(Array.from(ours.dataSync()), w.name).toEqual(Array.from(theirs.dataSync()));
+      const o = original.dataSync();
+      ours.dataSync().forEach((v, k) => expect(Math.abs(v - o[k]!), w.name).toBeLessThanOrEqual(Math.abs(o[k]!) * 2 ** -11 + 2 ** -25));
+    });
+    // Saving what was loaded as float32 keeps the float16 values exactly.
+    await saveLayersModelToDir(loaded, join(root, 'f16-f32'));
+    const again = await loadLayersModelFromDir(join(root, 'f16-f32'));
+    again.weights.forEach((w, i) => expect(Array.from(w.read().dataSync())).toEqual(Array.from(loaded.weights[i]!.read().dataSync())));
+    [model, loaded, browser, again].forEach((m) => m.dispose());
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('reports missing or misplaced files as format errors naming model.json', async () => {
+    await expect(loadLayersModelFromDir(join(root, 'nowhere'))).rejects.toThrow(UgatitFormatError);
+    await expect(loadLayersModelFromDir(join(root, 'nowhere'))).rejects.toThrow(/nowhere\/model\.json: not found \(ENOENT\)/);
+    await writeFile(join(root, 'plain-file'), 'x');
+    await expect(loadLayersModelFromDir(join(root, 'plain-file'))).rejects.toThrow(/plain-file\/model\.json: not found \(ENOTDIR\)/);
+  });
+
   it('refuses a truncated weights.bin or a missing one on load', async () => {
     const dir = join(root, 'broken');
     await saveLayersModelToDir(tinyModel(), dir);
@@ -92,6 +132,15 @@ describe('modelArtifactsFromFiles', () => {
     expect(call).toThrow(pattern);
   };
   const withWeight = (w: Record<string, unknown>): unknown => ({ ...good, weightsManifest: [{ paths: ['weights.bin'], weights: [{ name: 'w', shape: [2], dtype: 'float32', ...w }] }] });
+
+  it('accepts float16 storage of float32 weights and leaves the decoding to tfjs', () => {
+    const half = { ...good, weightsManifest: [{ paths: ['weights.bin'], weights: [{ name: 'w', shape: [2], dtype: 'float32', quantization: { dtype: 'float16', original_dtype: 'float32' } }] }] };
+    const a = modelArtifactsFromFiles(enc(half), { 'weights.bin': new Uint8Array([0x00, 0x3c, 0x00, 0xc0]) });
+    expect(a.weightSpecs).toEqual([{ name: 'w', shape: [2], dtype: 'float32', quantization: { dtype: 'float16', original_dtype: 'float32' } }]);
+    const [w] = Object.values(tf.io.decodeWeights(a.weightData!, a.weightSpecs!));
+    expect(Array.from(w!.dataSync())).toEqual([1, -2]);
+    w!.dispose();
+  });
 
   it('accepts a consistent manifest, including several shards', () => {
     const a = modelArtifactsFromFiles(enc(good), files);
@@ -116,7 +165,11 @@ describe('modelArtifactsFromFiles', () => {
     refuses(withWeight({ shape: [2.5] }), /invalid shape/);
     refuses(withWeight({ shape: [2 ** 20, 2 ** 20] }), /more than 536870912 elements/);
     refuses(withWeight({ shape: [3] }), /weights\.bin: 8 bytes, but the manifest's 1 weights need 12/);
-    refuses(withWeight({ quantization: { dtype: 'uint8' } }), /quantized weights are not supported/);
+    refuses(withWeight({ quantization: { dtype: 'uint8', scale: 1, min: 0 } }), /quantization \{"dtype":"uint8","scale":1,"min":0\} is not supported \(only float16 storage of float32 weights\)/);
+    refuses(withWeight({ dtype: 'int32', quantization: { dtype: 'float16' } }), /only float16 storage of float32 weights/);
+    refuses(withWeight({ quantization: { dtype: 'float16', original_dtype: 'int32' } }), /only float16 storage of float32 weights/);
+    // float16 needs 2 bytes per element: the 8-byte file is too long for two of them.
+    refuses(withWeight({ quantization: { dtype: 'float16' } }), /weights\.bin: 8 bytes, but the manifest's 1 weights need 4/);
     refuses(withWeight({ name: '' }), /name is not a non-empty string/);
     refuses({ ...good, weightsManifest: [{ paths: ['weights.bin'], weights: [{ name: 'w', shape: [1], dtype: 'float32' }, { name: 'w', shape: [1], dtype: 'float32' }] }] }, /weight "w" is listed twice/);
   });

@@ -6,21 +6,11 @@ import { UgatitFormatError } from '../../src/errors';
 import { modelArtifactsFromFiles } from '../../src/io/file-handler';
 import { readSafetensors, writeSafetensors } from '../../src/io/safetensors';
 import { readTorchCheckpoint } from '../../src/io/torch-checkpoint';
+import { mulberry32 } from '../helpers/random';
 import { buildLegacyCheckpoint, buildZipCheckpoint, smallCheckpointSpec, smallLegacyCheckpoint, smallZipCheckpoint, stateDictPickle, storageBytes } from './builders';
 
-/** A deterministic generator of uint32 (mulberry32). */
+/** A deterministic generator of uint32 ({@link mulberry32}). */
 export type Rng = () => number;
-
-export function mulberry32(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
 
 const below = (rng: Rng, n: number): number => (n <= 0 ? 0 : rng() % n);
 
@@ -95,11 +85,12 @@ export interface FuzzTarget { name: string; makeCase: (rng: Rng) => FuzzCase }
 
 /** The four formats: safetensors, zip `.pt`, legacy `.pt`, and `model.json` + `weights.bin`. */
 export function fuzzTargets(): FuzzTarget[] {
-  const st = [
-    writeSafetensors({ a: tf.tensor([1, 2, 3, 4], [2, 2]), b: tf.tensor([5, -6], [2], 'int32'), c: tf.scalar(0.5) }, { format: 'pt' }),
-    writeSafetensors({ 'é.weight': tf.tensor([[1], [2]]), empty: tf.zeros([0]) }),
+  const seedTensors: Array<Record<string, tf.Tensor>> = [
+    { a: tf.tensor([1, 2, 3, 4], [2, 2]), b: tf.tensor([5, -6], [2], 'int32'), c: tf.scalar(0.5) },
+    { 'é.weight': tf.tensor([[1], [2]]), empty: tf.zeros([0]) },
   ];
-  tf.disposeVariables();
+  const st = [writeSafetensors(seedTensors[0]!, { format: 'pt' }), writeSafetensors(seedTensors[1]!)];
+  tf.dispose(seedTensors.flatMap((t) => Object.values(t)));
   const stHot = [0, 1, 2, 3, 4, 5, 6, 7];
 
   const { tensors, storages } = smallCheckpointSpec();
@@ -112,10 +103,14 @@ export function fuzzTargets(): FuzzTarget[] {
   const legacyHot: number[] = [];
   for (let at = legacyTail, i = 0; i < storageData.length; i++) { legacyHot.push(at); at += 8 + storageData[i][1].length; }
 
-  const weights = new Uint8Array(new Float32Array([1, 2, 3, 4, 5, 6]).buffer);
-  const modelJson = new TextEncoder().encode(JSON.stringify({
-    modelTopology: { class_name: 'Model', config: {} }, format: 'layers-model', generatedBy: 'fuzz', convertedBy: null,
-    weightsManifest: [{ paths: ['weights.bin'], weights: [{ name: 'd/kernel', shape: [2, 2], dtype: 'float32' }, { name: 'd/bias', shape: [2], dtype: 'float32' }] }],
+  // float32, and float16 storage (what saveLayersModelToDir(…, { float16: true }) writes).
+  const models = [undefined, { dtype: 'float16', original_dtype: 'float32' }].map((quantization) => ({
+    json: new TextEncoder().encode(JSON.stringify({
+      modelTopology: { class_name: 'Model', config: {} }, format: 'layers-model', generatedBy: 'fuzz', convertedBy: null,
+      weightsManifest: [{ paths: ['weights.bin'], weights: [{ name: 'd/kernel', shape: [2, 2], dtype: 'float32', quantization }, { name: 'd/bias', shape: [2], dtype: 'float32', quantization }] }],
+    })),
+    weights: quantization ? new Uint8Array(new Uint16Array([0x3c00, 0x4000, 0x4200, 0x4400, 0x4500, 0x4600]).buffer)
+      : new Uint8Array(new Float32Array([1, 2, 3, 4, 5, 6]).buffer),
   }));
 
   return [
@@ -156,9 +151,17 @@ export function fuzzTargets(): FuzzTarget[] {
     {
       name: 'model.json + weights.bin',
       makeCase: (rng) => {
-        const json = below(rng, 4) ? mutate(rng, modelJson) : modelJson;
-        const w = below(rng, 3) ? weights : mutate(rng, weights);
-        return { input: json, run: () => modelArtifactsFromFiles(json, { 'weights.bin': w }) };
+        const seed = models[below(rng, models.length)]!;
+        const json = below(rng, 4) ? mutate(rng, seed.json) : seed.json;
+        const w = below(rng, 3) ? seed.weights : mutate(rng, seed.weights);
+        // What is accepted must decode (as tfjs does when it builds the model).
+        return {
+          input: json,
+          run: () => {
+            const a = modelArtifactsFromFiles(json, { 'weights.bin': w });
+            disposeAll(tf.io.decodeWeights(a.weightData!, a.weightSpecs!));
+          },
+        };
       },
     },
   ];

@@ -5,19 +5,18 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  UGATITTrainer, createDiscriminator, createGenerator, exportWeights, float16BitsToFloat32, float32ToFloat16Bits,
+  UGATITTrainer, exportWeights, float16BitsToFloat32, float32ToFloat16Bits,
   listPretrained, loadPretrained, saveTrainingCheckpoint,
 } from '../../src';
 import { useBackend } from '../helpers/backends';
+import { tinyNetworks } from '../helpers/tiny-training';
 
 let dir: string;
 
 beforeAll(async () => {
   await useBackend('cpu');
   dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ugatit-weights-'));
-  const g = (name: string) => createGenerator({ ngf: 4, nBlocks: 1, imgSize: 16, light: true, name });
-  const d = (name: string, nLayers: number) => createDiscriminator({ ndf: 2, nLayers, name });
-  const nets = { genA2B: g('genA2B'), genB2A: g('genB2A'), disGA: d('disGA', 7), disGB: d('disGB', 7), disLA: d('disLA', 5), disLB: d('disLB', 5) };
+  const nets = tinyNetworks({ size: 16, ndf: 2, globalLayers: 7, localLayers: 5 });
   const trainer = new UGATITTrainer(nets, { iterations: 10 });
   await saveTrainingCheckpoint(path.join(dir, 'run'), nets, trainer.getState(), { config: { size: 16, ngf: 4 } });
   trainer.dispose();
@@ -73,6 +72,37 @@ describe('exportWeights and loadPretrained', () => {
     expect(d16).toBeGreaterThan(0);
     expect(dBrowser).toBe(0);
     [a.genA2B, a.genB2A, b.genA2B, c].forEach((m) => m!.dispose());
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('loads the discriminators with discriminators: true, from a folder exported with them', async () => {
+    const base = path.join(dir, 'weights6');
+    await exportWeights({ from: path.join(dir, 'run'), out: path.join(base, 'six'), float16: true, discriminators: true });
+    await exportWeights({ from: path.join(dir, 'run'), out: path.join(base, 'two'), float16: true });
+    const before = tf.memory().numTensors;
+    const six = await loadPretrained('six', { baseUrl: base, discriminators: true });
+    expect(Object.keys(six).filter((k) => /^(gen|dis)[A-Z]/.test(k)).sort()).toEqual(['disGA', 'disGB', 'disLA', 'disLB', 'genA2B', 'genB2A']);
+    expect(six.discriminatorsSource).toBe(path.join(base, 'six'));
+    expect(six.disGA!.outputs.length).toBe(3); // logit, CAM logit, heatmap
+    // Without the option only the generators are read.
+    const gens = await loadPretrained('six', { baseUrl: base });
+    expect(gens.disGA).toBeUndefined();
+    [six.genA2B, six.genB2A, six.disGA, six.disGB, six.disLA, six.disLB, gens.genA2B, gens.genB2A].forEach((m) => m!.dispose());
+    // A folder of generators only names what is missing, and leaks nothing it loaded first.
+    await expect(loadPretrained('two', { baseUrl: base, discriminators: true }))
+      .rejects.toThrow(/two: no disGA\/model\.json, disGB\/model\.json, disLA\/model\.json, disLB\/model\.json; expected the four discriminators/);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('in a clone of the repository, the provided avatars come with their discriminators', async () => {
+    const before = tf.memory().numTensors;
+    const all = await loadPretrained('avatars', { discriminators: true });
+    const folder = path.resolve(__dirname, '../../weights/avatars');
+    expect(all.source).toBe(folder);
+    expect(all.discriminatorsSource).toBe(folder);
+    const nets = [all.genA2B, all.genB2A, all.disGA, all.disGB, all.disLA, all.disLB];
+    expect(nets.every((m) => m instanceof tfl.LayersModel)).toBe(true);
+    nets.forEach((m) => m!.dispose());
     expect(tf.memory().numTensors).toBe(before);
   });
 

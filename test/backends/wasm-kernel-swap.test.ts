@@ -1,0 +1,82 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { Conv2D, Conv2DBackpropInput, getKernel, Mean, Sum } from '@tensorflow/tfjs-core';
+import type { NamedAttrMap } from '@tensorflow/tfjs-core';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  ensureWasmFastConv2D, ensureWasmFastConvBackpropInput, ensureWasmPreciseReductions, restoreWasmConv2D, restoreWasmConvBackpropInput,
+} from '../../src/backends';
+import { useBackend } from '../helpers/backends';
+
+/** Starts a new wasm backend, as a process does that swaps kernels before it first uses wasm: every registered setupFunc runs now. */
+async function freshWasm(): Promise<void> {
+  const factory = tf.findBackendFactory('wasm')!;
+  await useBackend('cpu');
+  tf.removeBackend('wasm');
+  tf.registerBackend('wasm', factory, 2);
+  await useBackend('wasm');
+}
+
+/**
+ * The cases our wasm convolutions leave to wasm's own kernels, run on `backend`: a Conv2D with
+ * more output positions than channels (XNNPACK's), and an NCHW Conv2DBackpropInput.
+ */
+async function fallbackKernels(backend: 'cpu' | 'wasm'): Promise<Float32Array[]> {
+  await useBackend(backend);
+  return tf.tidy(() => {
+    const x = tf.randomUniform([1, 7, 6, 3], -1, 1, 'float32', 1);
+    const filter = tf.randomUniform([3, 3, 3, 5], -1, 1, 'float32', 2);
+    const dy = tf.randomUniform([1, 5, 4, 3], -1, 1, 'float32', 3);
+    const y = tf.conv2d(x as tf.Tensor4D, filter as tf.Tensor4D, 2, 'same');
+    const attrs = { strides: [2, 2], pad: 'same', dataFormat: 'NCHW', inputShape: [1, 3, 7, 6] } as unknown as NamedAttrMap;
+    const dx = tf.engine().runKernel(Conv2DBackpropInput, { dy, filter }, attrs) as tf.Tensor;
+    return [y.dataSync() as Float32Array, dx.dataSync() as Float32Array];
+  });
+}
+
+const KERNELS = [Conv2D, Conv2DBackpropInput, Sum, Mean];
+
+describe('swapping wasm kernels', () => {
+  afterAll(() => { restoreWasmConv2D(); restoreWasmConvBackpropInput(); });
+
+  it('keeps the registration of wasm\'s own kernel (its setupFunc binds the C function), and restore puts that very registration back', async () => {
+    await useBackend('wasm');
+    const originals = KERNELS.map((k) => getKernel(k, 'wasm')!);
+    for (const o of originals) expect(o.setupFunc, o.kernelName).toBeTypeOf('function');
+    ensureWasmFastConv2D();
+    ensureWasmFastConvBackpropInput();
+    ensureWasmPreciseReductions();
+    KERNELS.forEach((k, i) => {
+      const swapped = getKernel(k, 'wasm')!;
+      expect(swapped.kernelFunc, k).not.toBe(originals[i]!.kernelFunc);
+      expect(swapped.setupFunc, k).toBe(originals[i]!.setupFunc);
+      expect(swapped.disposeFunc, k).toBe(originals[i]!.disposeFunc);
+    });
+    restoreWasmConv2D();
+    restoreWasmConvBackpropInput();
+    expect(getKernel(Conv2D, 'wasm')).toBe(originals[0]);
+    expect(getKernel(Conv2DBackpropInput, 'wasm')).toBe(originals[1]);
+    // Idempotent both ways.
+    restoreWasmConv2D();
+    expect(getKernel(Conv2D, 'wasm')).toBe(originals[0]);
+    ensureWasmFastConv2D();
+    ensureWasmFastConv2D();
+    expect(getKernel(Conv2D, 'wasm')!.setupFunc).toBe(originals[0]!.setupFunc);
+  });
+
+  it('installed before wasm starts, the cases left to wasm\'s own kernels still run and match the cpu backend', async () => {
+    const expected = await fallbackKernels('cpu');
+    ensureWasmFastConv2D();
+    ensureWasmFastConvBackpropInput();
+    await freshWasm();
+    const got = await fallbackKernels('wasm');
+    got.forEach((g, i) => {
+      expect(g.length).toBe(expected[i]!.length);
+      g.forEach((v, k) => expect(Math.abs(v - expected[i]![k]!)).toBeLessThan(1e-5));
+    });
+    // And after a restore, in a backend started after it, wasm's kernels are whole again.
+    restoreWasmConv2D();
+    restoreWasmConvBackpropInput();
+    await freshWasm();
+    expect(await fallbackKernels('wasm')).toEqual(got);
+  });
+});
