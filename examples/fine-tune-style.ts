@@ -19,6 +19,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { installWasmTrainingKernels } from '../src/backends';
 import {
   ImageFolderDataset, NETWORK_NAMES, UGATITTrainer, disposeTrainerState, encodePng, findLatestCheckpoint, loadGeneratorsFromDir, loadTrainingCheckpoint,
   openUnpairedFolders, sampleGrid, saveTrainingCheckpoint, tensorToImage, type UGATITNetworks,
@@ -127,6 +128,8 @@ export async function main(options: FineTuneStyleOptions): Promise<FineTuneStyle
     classifierCount = 300, gridCount = 8, seed = 0, backend = 'wasm', log = () => {},
   } = options;
   await tf.setBackend(backend);
+  // wasm lacks some gradient kernels; this installs them (and float64 reductions) for the process.
+  if (backend === 'wasm') installWasmTrainingKernels();
   const networks = await loadNetworks(weights);
   const size = networks.genA2B.inputs[0]!.shape[1]!;
   let classifier: tfl.LayersModel | undefined;

@@ -15,6 +15,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { installWasmTrainingKernels } from '../src/backends';
 import {
   UGATITTrainer, createDiscriminator, findLatestCheckpoint, loadGeneratorsFromDir, loadPretrained, loadTrainingCheckpoint,
   openUnpairedFolders, saveTrainingCheckpoint, type UGATITNetworks,
@@ -57,6 +58,8 @@ async function startingNetworks(weights: string): Promise<UGATITNetworks> {
 export async function main(options: FineTuneOptions): Promise<{ gLosses: number[]; dLosses: number[]; checkpoint: string; frozenUnchanged: boolean }> {
   const { data, weights = 'avatars', steps = 100, out = 'runs/fine-tune', lr = 1e-4, backend = 'wasm' } = options;
   await tf.setBackend(backend);
+  // wasm lacks some gradient kernels; this installs them (and float64 reductions) for the process.
+  if (backend === 'wasm') installWasmTrainingKernels();
   const networks = await startingNetworks(weights);
   const size = networks.genA2B.inputs[0]!.shape[1]!;
   const trainer = new UGATITTrainer(networks, { lr, iterations: steps, decay: false, freeze: [FROZEN_ENCODERS] });

@@ -25,6 +25,8 @@ export interface KernelSwap {
   install(): boolean;
   /** Re-registers the configuration {@link KernelSwap.install} replaced, unchanged. A no-op when ours is not installed. */
   restore(): void;
+  /** Whether our function is the registered kernel. */
+  installed(): boolean;
   /** The backend's own registration that ours replaced (to call for the cases ours leaves to it); undefined before the first install. */
   readonly original: KernelConfig | undefined;
 }
@@ -57,6 +59,9 @@ export function kernelSwap(kernelName: string, backendName: string, kernelFunc: 
       if (current?.kernelFunc !== kernelFunc || !original) return;
       unregisterKernel(kernelName, backendName);
       registerKernel(original);
+    },
+    installed() {
+      return getKernel(kernelName, backendName)?.kernelFunc === kernelFunc;
     },
     get original() {
       return original;

@@ -100,9 +100,7 @@ const swap = kernelSwap(Conv2DBackpropInput, 'wasm', conv2DBackpropInputWasm);
 
 /**
  * Makes the wasm backend's `Conv2DBackpropInput` the phase-decomposed XNNPACK version
- * (wasm's own kernel stays in use for NCHW). Cheap and idempotent; the trainer calls it
- * before every step, because importing `@tensorflow/tfjs-backend-wasm` after this library
- * re-registers wasm's own kernel over ours.
+ * (wasm's own kernel stays in use for NCHW). Idempotent; part of `installWasmTrainingKernels()`.
  *
  * @example
  * ```ts

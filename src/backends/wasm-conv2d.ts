@@ -52,9 +52,8 @@ const swap = kernelSwap(Conv2D, 'wasm', conv2DWasm);
 
 /**
  * Routes the wasm backend's `Conv2D` through the matrix-product path for convolutions with
- * few output positions (NHWC, no dilation), and through wasm's own kernel otherwise. Cheap
- * and idempotent; the trainer calls it before every step, because importing
- * `@tensorflow/tfjs-backend-wasm` after this library re-registers wasm's own kernel.
+ * few output positions (NHWC, no dilation), and through wasm's own kernel otherwise.
+ * Idempotent; part of `installWasmTrainingKernels()`.
  *
  * @example
  * ```ts

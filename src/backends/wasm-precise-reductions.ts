@@ -103,9 +103,8 @@ const SWAPS = [kernelSwap(Sum, 'wasm', makeReduction(false)), kernelSwap(Mean, '
 
 /**
  * Makes the wasm backend's `Sum` and `Mean` the float64-accumulating kernels, so that
- * training on wasm reproduces the PyTorch reference gradients. Cheap and idempotent: the
- * trainer calls it before every step, because importing `@tensorflow/tfjs-backend-wasm`
- * after this library re-registers wasm's own kernels over ours.
+ * training on wasm reproduces the PyTorch reference gradients. Idempotent; part of
+ * `installWasmTrainingKernels()`.
  *
  * @example
  * ```ts
@@ -114,4 +113,21 @@ const SWAPS = [kernelSwap(Sum, 'wasm', makeReduction(false)), kernelSwap(Mean, '
  */
 export function ensureWasmPreciseReductions(): void {
   for (const swap of SWAPS) swap.install();
+}
+
+/**
+ * Puts wasm's own `Sum` and `Mean` back (undoes {@link ensureWasmPreciseReductions}).
+ *
+ * @example
+ * ```ts
+ * restoreWasmPreciseReductions();
+ * ```
+ */
+export function restoreWasmPreciseReductions(): void {
+  for (const swap of SWAPS) swap.restore();
+}
+
+/** Whether the float64 `Sum` and `Mean` are wasm's registered kernels. */
+export function wasmPreciseReductionsInstalled(): boolean {
+  return SWAPS.every((swap) => swap.installed());
 }

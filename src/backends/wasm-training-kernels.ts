@@ -381,18 +381,21 @@ export const WASM_TRAINING_KERNEL_NAMES: readonly string[] = KERNELS.map((k) => 
  * Registers, for the tfjs `'wasm'` backend, the gradient kernels that
  * `@tensorflow/tfjs-backend-wasm` 4.22 lacks (`Conv2DBackpropFilter`,
  * `DepthwiseConv2dNativeBackpropFilter`, `DepthwiseConv2dNativeBackpropInput`,
- * `UnsortedSegmentSum`), composed from kernels it has.
+ * `UnsortedSegmentSum`), composed from kernels it has. Part of
+ * {@link installWasmTrainingKernels}, which most callers want instead.
  *
  * Idempotent, and a kernel the registry already holds for `'wasm'` (e.g. from
- * a newer wasm backend) is left alone. Importing this library calls it, so
- * there is normally no need to call it yourself.
+ * a newer wasm backend) is left alone.
  *
- * @returns nothing; the registrations are global to the tfjs-core instance.
+ * @returns the names of the kernels it registered (to unregister them again).
  */
-export function registerWasmTrainingKernels(): void {
+export function registerWasmTrainingKernels(): string[] {
+  const added: string[] = [];
   for (const config of KERNELS) {
-    if (getKernel(config.kernelName, WASM) == null) registerKernel(config);
+    if (getKernel(config.kernelName, WASM) == null) {
+      registerKernel(config);
+      added.push(config.kernelName);
+    }
   }
+  return added;
 }
-
-registerWasmTrainingKernels();

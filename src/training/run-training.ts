@@ -1,5 +1,4 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ensureWasmPreciseReductions } from '../backends/wasm-precise-reductions';
 import { UgatitConfigError, UgatitError } from '../errors';
 import { encodePng } from '../data/image-codec';
 import { openUnpairedFolders, type ImageFolderState } from '../data/image-folder';
@@ -192,9 +191,6 @@ function nonFiniteWeights(networks: UGATITNetworks): string[] {
  */
 export async function runTraining(options: TrainingRunOptions): Promise<UGATITTrainer> {
   const [fs, path] = await Promise.all([import('node:fs/promises'), import('node:path')]);
-  // Data transforms and network construction reduce too: use the same kernels from the first
-  // batch on, so that a run does not depend on whether a trainer stepped before in this process.
-  ensureWasmPreciseReductions();
   const log = options.log ?? (() => {});
   const { data, out, onStep, init, resume, signal, sampleEvery = 500, saveEvery = 500, sampleCount = 4, keep = 2 } = options;
   const onNonFinite = options.onNonFinite ?? 'stop';

@@ -3,17 +3,26 @@ import { Conv2D, Conv2DBackpropInput, getKernel, Mean, Sum } from '@tensorflow/t
 import type { NamedAttrMap } from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  ensureWasmFastConv2D, ensureWasmFastConvBackpropInput, ensureWasmPreciseReductions, restoreWasmConv2D, restoreWasmConvBackpropInput,
+  ensureWasmFastConv2D, ensureWasmFastConvBackpropInput, ensureWasmPreciseReductions, installWasmTrainingKernels, restoreWasmPreciseReductions,
+  restoreWasmConv2D, restoreWasmConvBackpropInput, wasmTrainingKernelsInstalled,
 } from '../../src/backends';
-import { useBackend } from '../helpers/backends';
+import { tinyNetworks } from '../helpers/tiny-training';
+import { UGATITTrainer } from '../../src';
+import '../helpers/backends';
+
+/** wasm as its package registers it: without the kernels installWasmTrainingKernels() adds. */
+async function plainWasm(): Promise<void> {
+  await tf.setBackend('wasm');
+  await tf.ready();
+}
 
 /** Starts a new wasm backend, as a process does that swaps kernels before it first uses wasm: every registered setupFunc runs now. */
 async function freshWasm(): Promise<void> {
   const factory = tf.findBackendFactory('wasm')!;
-  await useBackend('cpu');
+  await tf.setBackend('cpu');
   tf.removeBackend('wasm');
   tf.registerBackend('wasm', factory, 2);
-  await useBackend('wasm');
+  await plainWasm();
 }
 
 /**
@@ -21,7 +30,8 @@ async function freshWasm(): Promise<void> {
  * more output positions than channels (XNNPACK's), and an NCHW Conv2DBackpropInput.
  */
 async function fallbackKernels(backend: 'cpu' | 'wasm'): Promise<Float32Array[]> {
-  await useBackend(backend);
+  if (backend === 'wasm') await plainWasm();
+  else await tf.setBackend('cpu');
   return tf.tidy(() => {
     const x = tf.randomUniform([1, 7, 6, 3], -1, 1, 'float32', 1);
     const filter = tf.randomUniform([3, 3, 3, 5], -1, 1, 'float32', 2);
@@ -39,7 +49,7 @@ describe('swapping wasm kernels', () => {
   afterAll(() => { restoreWasmConv2D(); restoreWasmConvBackpropInput(); });
 
   it('keeps the registration of wasm\'s own kernel (its setupFunc binds the C function), and restore puts that very registration back', async () => {
-    await useBackend('wasm');
+    await plainWasm();
     const originals = KERNELS.map((k) => getKernel(k, 'wasm')!);
     for (const o of originals) expect(o.setupFunc, o.kernelName).toBeTypeOf('function');
     ensureWasmFastConv2D();
@@ -61,6 +71,9 @@ describe('swapping wasm kernels', () => {
     ensureWasmFastConv2D();
     ensureWasmFastConv2D();
     expect(getKernel(Conv2D, 'wasm')!.setupFunc).toBe(originals[0]!.setupFunc);
+    restoreWasmConv2D();
+    restoreWasmPreciseReductions();
+    KERNELS.forEach((k, i) => expect(getKernel(k, 'wasm'), k).toBe(originals[i]));
   });
 
   it('installed before wasm starts, the cases left to wasm\'s own kernels still run and match the cpu backend', async () => {
@@ -78,5 +91,26 @@ describe('swapping wasm kernels', () => {
     restoreWasmConvBackpropInput();
     await freshWasm();
     expect(await fallbackKernels('wasm')).toEqual(got);
+  });
+
+  it('installWasmTrainingKernels() is explicit and undone by restore(): the trainer refuses wasm without it', async () => {
+    await plainWasm();
+    const before = ['Conv2DBackpropFilter', ...KERNELS].map((k) => getKernel(k, 'wasm'));
+    expect(before[0]).toBeUndefined();
+    expect(wasmTrainingKernelsInstalled()).toBe(false);
+    const nets = tinyNetworks();
+    const trainer = new UGATITTrainer(nets);
+    const x = tf.zeros([1, 32, 32, 3]) as tf.Tensor4D;
+    await expect(trainer.step(x, x)).rejects.toThrow(/training on wasm needs .*installWasmTrainingKernels\(\)/);
+    const kernels = installWasmTrainingKernels();
+    expect(wasmTrainingKernelsInstalled()).toBe(true);
+    expect(kernels.added).toContain('Conv2DBackpropFilter');
+    expect(Number.isFinite((await trainer.step(x, x)).losses.G_loss)).toBe(true);
+    kernels.restore();
+    expect(wasmTrainingKernelsInstalled()).toBe(false);
+    expect(['Conv2DBackpropFilter', ...KERNELS].map((k) => getKernel(k, 'wasm'))).toEqual(before);
+    trainer.dispose();
+    for (const net of Object.values(nets)) net.dispose();
+    x.dispose();
   });
 });

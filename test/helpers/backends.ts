@@ -5,6 +5,7 @@ import '@tensorflow/tfjs-layers';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe } from 'vitest';
+import { installWasmTrainingKernels } from '../../src/backends/wasm-training';
 import { findTfjsNodePackage, hasNativeBinding } from '../../src/native/tfjs-node-package';
 
 /** Backends every parity suite runs on. */
@@ -49,10 +50,17 @@ export function describeEachBackend(title: string, body: (backend: BackendName) 
   }
 }
 
-/** Switches the global engine to `name`, initialising it on first use. */
+/**
+ * Switches the global engine to `name`, initialising it on first use. On wasm the training
+ * kernels are installed (the suites train there), as the command line does.
+ */
 export async function useBackend(name: BackendName): Promise<void> {
-  if (name === 'tensorflow') await import('@tensorflow/tfjs-node');
+  if (name === 'tensorflow') {
+    process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
+    await import('@tensorflow/tfjs-node');
+  }
   const ok = await tf.setBackend(name);
   if (!ok) throw new Error(`could not initialise the ${name} backend`);
   await tf.ready();
+  if (name === 'wasm') installWasmTrainingKernels();
 }

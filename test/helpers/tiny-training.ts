@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { createDiscriminator, createGenerator, encodePng, ensureWasmPreciseReductions, NETWORK_NAMES, Rng } from '../../src';
+import { createDiscriminator, createGenerator, encodePng, NETWORK_NAMES, Rng } from '../../src';
 import type { UGATITNetworks } from '../../src';
 
 /**
@@ -31,9 +31,6 @@ export interface TinyConfig {
  */
 export function tinyNetworks(c: TinyConfig = {}): UGATITNetworks {
   const { size = 32, ngf = 4, ndf = 4, nBlocks = 1, light = true, globalLayers = 5, localLayers = 3, seed = 1 } = c;
-  // The spectral-norm u, v initialisers normalise with a reduction: use the kernels training uses,
-  // whatever ran before in this process.
-  ensureWasmPreciseReductions();
   return withSeededRandom(seed, () => {
     const gen = (name: string) => createGenerator({ ngf, nBlocks, imgSize: size, light, name });
     const dis = (name: string, nLayers: number) => createDiscriminator({ ndf, nLayers, name });
