@@ -6,6 +6,7 @@ export { camGeneratorLoss, camDiscriminatorLoss } from './cam';
 export { cycleLoss, identityLoss } from './reconstruction';
 export {
   DEFAULT_LOSS_WEIGHTS,
+  resolveLossWeights,
   ugatitDiscriminatorObjective,
   ugatitGeneratorObjective,
 } from './objective';

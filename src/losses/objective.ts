@@ -76,7 +76,17 @@ export type GeneratorLossTerms = {
   B: GeneratorDomainTerms;
 };
 
-function resolveWeights(weights: Partial<LossWeights>): LossWeights {
+/**
+ * `weights` completed with {@link DEFAULT_LOSS_WEIGHTS} and checked: every weight a finite
+ * number ≥ 0.
+ *
+ * @throws {@link UgatitConfigError} naming the weight and the value received.
+ * @example
+ * ```ts
+ * resolveLossWeights({ cam: 500 }); // { adv: 1, cycle: 10, identity: 10, cam: 500 }
+ * ```
+ */
+export function resolveLossWeights(weights: Partial<LossWeights>): LossWeights {
   const resolved = { ...DEFAULT_LOSS_WEIGHTS, ...weights };
   for (const [name, value] of Object.entries(resolved)) {
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
@@ -115,7 +125,7 @@ export function ugatitDiscriminatorObjective(
   terms: DiscriminatorLossTerms,
   weights: Partial<LossWeights> = DEFAULT_LOSS_WEIGHTS,
 ): tf.Scalar {
-  const { adv } = resolveWeights(weights);
+  const { adv } = resolveLossWeights(weights);
   return tf.tidy(
     () =>
       tf.add(tf.mul(adv, sumAdversarial(terms.A)), tf.mul(adv, sumAdversarial(terms.B))) as tf.Scalar,
@@ -144,7 +154,7 @@ export function ugatitGeneratorObjective(
   terms: GeneratorLossTerms,
   weights: Partial<LossWeights> = DEFAULT_LOSS_WEIGHTS,
 ): tf.Scalar {
-  const w = resolveWeights(weights);
+  const w = resolveLossWeights(weights);
   const domainLoss = (t: GeneratorDomainTerms): tf.Tensor =>
     tf.add(
       tf.add(

@@ -6,7 +6,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
  * does after each generator step. Needed because tfjs-layers never applies weight
  * constraints during training.
  *
- * @returns how many ρ weights were clipped.
+ * @returns how many ρ weights (one tensor per AdaLIN/ILN layer) it clamped into [0, 1].
  * @example
  * ```ts
  * clipRhoWeights(genA2B);

@@ -1,13 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { ensureWasmFastConvBackpropInput } from '../backends/wasm-conv-backprop-input';
-import { ensureWasmFastConv2D } from '../backends/wasm-conv2d';
-import { ensureWasmPreciseReductions } from '../backends/wasm-precise-reductions';
+import { wasmTrainingKernelsInstalled } from '../backends/wasm-training';
 import { UgatitConfigError } from '../errors';
-import { bceWithLogitsLoss } from '../losses/bce-with-logits';
-import { l1Loss } from '../losses/l1';
-import { mseLoss } from '../losses/mse';
-import { DEFAULT_LOSS_WEIGHTS, type LossWeights } from '../losses/objective';
+import { camDiscriminatorLoss, camGeneratorLoss } from '../losses/cam';
+import { lsganDiscriminatorLoss, lsganGeneratorLoss } from '../losses/lsgan';
+import {
+  resolveLossWeights, ugatitDiscriminatorObjective, ugatitGeneratorObjective,
+  type DiscriminatorLossTerms, type GeneratorLossTerms, type LossWeights,
+} from '../losses/objective';
+import { cycleLoss, identityLoss } from '../losses/reconstruction';
 import { TorchAdam, type TorchAdamState } from './adam';
 import { clipRhoWeights } from './rho-clip';
 
@@ -173,6 +174,15 @@ function renameAdamState(state: TorchAdamState, names: Map<string, string>): Tor
 
 type Outputs = [tf.Tensor, tf.Tensor, tf.Tensor];
 
+/** `tf.keep` for every tensor in a nested object of loss terms, so they outlive the gradient scope. */
+function keepAll<T extends object>(terms: T): T {
+  for (const value of Object.values(terms)) {
+    if (value instanceof tf.Tensor) tf.keep(value);
+    else keepAll(value as object);
+  }
+  return terms;
+}
+
 /**
  * Trains U-GAT-IT's six networks exactly as the official PyTorch `UGATIT.train()` does, one
  * iteration per {@link UGATITTrainer.step}: learning-rate decay, the discriminator step, the
@@ -216,15 +226,8 @@ export class UGATITTrainer {
     if (!(Number.isInteger(this.iterations) && this.iterations >= 1)) {
       throw new UgatitConfigError(`UGATITTrainer: iterations must be a positive integer, received ${options.iterations}`);
     }
-    this.weights = {
-      adv: options.advWeight ?? DEFAULT_LOSS_WEIGHTS.adv,
-      cycle: options.cycleWeight ?? DEFAULT_LOSS_WEIGHTS.cycle,
-      identity: options.identityWeight ?? DEFAULT_LOSS_WEIGHTS.identity,
-      cam: options.camWeight ?? DEFAULT_LOSS_WEIGHTS.cam,
-    };
-    for (const [k, v] of Object.entries(this.weights)) {
-      if (!(Number.isFinite(v) && v >= 0)) throw new UgatitConfigError(`UGATITTrainer: ${k}Weight must be a finite number ≥ 0, received ${v}`);
-    }
+    const given = { adv: options.advWeight, cycle: options.cycleWeight, identity: options.identityWeight, cam: options.camWeight };
+    this.weights = resolveLossWeights(Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)));
     const frozen = (network: NetworkName, layer: string) => (options.freeze ?? []).some((p) =>
       typeof p === 'string' ? `${network}/${layer}`.startsWith(p) : p.test(`${network}/${layer}`));
     const entries = (names: readonly NetworkName[]) => names.flatMap((network) =>
@@ -262,11 +265,11 @@ export class UGATITTrainer {
    */
   async step(realA: tf.Tensor4D, realB: tf.Tensor4D, options: StepOptions = {}): Promise<StepResult> {
     const started = Date.now();
-    ensureWasmPreciseReductions();
-    ensureWasmFastConvBackpropInput();
-    ensureWasmFastConv2D();
-    if (realA.rank !== 4 || realB.rank !== 4) {
-      throw new UgatitConfigError(`UGATITTrainer.step: realA and realB must be [N, S, S, C], received [${realA.shape}] and [${realB.shape}]`);
+    if (realA.rank !== 4 || realB.rank !== 4 || !tf.util.arraysEqual(realA.shape.slice(1), realB.shape.slice(1))) {
+      throw new UgatitConfigError(`UGATITTrainer.step: realA and realB must be [N, S, S, C] of one image size, received [${realA.shape}] and [${realB.shape}]`);
+    }
+    if (tf.getBackend() === 'wasm' && !wasmTrainingKernelsInstalled()) {
+      throw new UgatitConfigError("UGATITTrainer.step: training on wasm needs the kernels it lacks and float64 reductions: call installWasmTrainingKernels() from 'ugatit-tf/backends' once, after importing @tensorflow/tfjs-backend-wasm");
     }
     const step = this.iterationCount + 1;
     const half = Math.floor(this.iterations / 2);
@@ -279,70 +282,84 @@ export class UGATITTrainer {
     const run = (model: tfl.LayersModel, x: tf.Tensor) => model.apply(x, { training: true }) as unknown as Outputs;
 
     // Discriminator step. The fakes need no gradient: only the discriminators are stepped.
-    const dTerms: Record<string, tf.Scalar> = {};
+    let dTerms: DiscriminatorLossTerms | undefined;
     const [fakeA2B, fakeB2A] = tf.tidy(() => [run(genA2B, realA)[0], run(genB2A, realB)[0]]);
     const dGrads = tf.variableGrads(() => {
-      const realGA = run(disGA, realA); const realLA = run(disLA, realA);
-      const realGB = run(disGB, realB); const realLB = run(disLB, realB);
-      const fakeGA = run(disGA, fakeB2A); const fakeLA = run(disLA, fakeB2A);
-      const fakeGB = run(disGB, fakeA2B); const fakeLB = run(disLB, fakeA2B);
-      const pair = (real: tf.Tensor, fake: tf.Tensor) => tf.add(mseLoss(real, 1), mseLoss(fake, 0)) as tf.Scalar;
-      const terms: Record<string, tf.Scalar> = {
-        D_GA: pair(realGA[0], fakeGA[0]), D_GA_cam: pair(realGA[1], fakeGA[1]),
-        D_LA: pair(realLA[0], fakeLA[0]), D_LA_cam: pair(realLA[1], fakeLA[1]),
-        D_GB: pair(realGB[0], fakeGB[0]), D_GB_cam: pair(realGB[1], fakeGB[1]),
-        D_LB: pair(realLB[0], fakeLB[0]), D_LB_cam: pair(realLB[1], fakeLB[1]),
+      // Each discriminator judges the real images first, then the fakes: its spectral-norm u
+      // advances once per call, in the reference's order.
+      const judge = (d: tfl.LayersModel, real: tf.Tensor, fake: tf.Tensor) => {
+        const [realLogit, realCam] = run(d, real);
+        const [fakeLogit, fakeCam] = run(d, fake);
+        return { patch: lsganDiscriminatorLoss(realLogit, fakeLogit), cam: camDiscriminatorLoss(realCam, fakeCam) };
       };
-      const adv = this.weights.adv;
-      const lossA = tf.mul(adv, tf.addN([terms.D_GA, terms.D_GA_cam, terms.D_LA, terms.D_LA_cam]));
-      const lossB = tf.mul(adv, tf.addN([terms.D_GB, terms.D_GB_cam, terms.D_LB, terms.D_LB_cam]));
-      for (const [k, v] of Object.entries(terms)) dTerms[k] = tf.keep(v);
-      return tf.add(lossA, lossB) as tf.Scalar;
+      const [ga, la, gb, lb] = [judge(disGA, realA, fakeB2A), judge(disLA, realA, fakeB2A), judge(disGB, realB, fakeA2B), judge(disLB, realB, fakeA2B)];
+      const terms: DiscriminatorLossTerms = {
+        A: { global: ga.patch, globalCam: ga.cam, local: la.patch, localCam: la.cam },
+        B: { global: gb.patch, globalCam: gb.cam, local: lb.patch, localCam: lb.cam },
+      };
+      dTerms = keepAll(terms);
+      return ugatitDiscriminatorObjective(terms, this.weights);
     }, this.dEntries.map((e) => e.variable));
     tf.dispose([fakeA2B, fakeB2A]);
     this.report('discriminator', this.dEntries, dGrads.grads, options);
     this.dOptimizer.applyGradients(dGrads.grads);
 
-    // Generator step, through the just-updated discriminators.
-    const gTerms: Record<string, tf.Scalar> = {};
+    // Generator step, through the just-updated discriminators. The generators treat every image
+    // of a batch on its own (instance and layer statistics, γ/β per image), so each runs once
+    // on both of its real inputs: the translation of one domain and the identity of the other.
+    let gTerms: GeneratorLossTerms | undefined;
     const gGrads = tf.variableGrads(() => {
-      const fA2B = run(genA2B, realA); const fB2A = run(genB2A, realB);
-      const fA2B2A = run(genB2A, fA2B[0]); const fB2A2B = run(genA2B, fB2A[0]);
-      const fA2A = run(genB2A, realA); const fB2B = run(genA2B, realB);
-      const fakeGA = run(disGA, fB2A[0]); const fakeLA = run(disLA, fB2A[0]);
-      const fakeGB = run(disGB, fA2B[0]); const fakeLB = run(disLB, fA2B[0]);
-      const terms: Record<string, tf.Scalar> = {
-        G_ad_GA: mseLoss(fakeGA[0], 1), G_ad_GA_cam: mseLoss(fakeGA[1], 1),
-        G_ad_LA: mseLoss(fakeLA[0], 1), G_ad_LA_cam: mseLoss(fakeLA[1], 1),
-        G_ad_GB: mseLoss(fakeGB[0], 1), G_ad_GB_cam: mseLoss(fakeGB[1], 1),
-        G_ad_LB: mseLoss(fakeLB[0], 1), G_ad_LB_cam: mseLoss(fakeLB[1], 1),
-        G_recon_A: l1Loss(fA2B2A[0], realA), G_recon_B: l1Loss(fB2A2B[0], realB),
-        G_identity_A: l1Loss(fA2A[0], realA), G_identity_B: l1Loss(fB2B[0], realB),
-        G_cam_A: tf.add(bceWithLogitsLoss(fB2A[1], 1), bceWithLogitsLoss(fA2A[1], 0)) as tf.Scalar,
-        G_cam_B: tf.add(bceWithLogitsLoss(fA2B[1], 1), bceWithLogitsLoss(fB2B[1], 0)) as tf.Scalar,
+      const [a2b, b2b] = twice(genA2B, realA, realB);
+      const [b2a, a2a] = twice(genB2A, realB, realA);
+      const a2b2a = run(genB2A, a2b.image);
+      const b2a2b = run(genA2B, b2a.image);
+      const fool = (d: tfl.LayersModel, fake: tf.Tensor) => {
+        const [logit, cam] = run(d, fake);
+        return { patch: lsganGeneratorLoss(logit), cam: lsganGeneratorLoss(cam) };
       };
-      const w = this.weights;
-      const domain = (d: 'A' | 'B', g: 'GA' | 'GB', l: 'LA' | 'LB') => tf.addN([
-        tf.mul(w.adv, tf.addN([terms[`G_ad_${g}`], terms[`G_ad_${g}_cam`], terms[`G_ad_${l}`], terms[`G_ad_${l}_cam`]])),
-        tf.mul(w.cycle, terms[`G_recon_${d}`]),
-        tf.mul(w.identity, terms[`G_identity_${d}`]),
-        tf.mul(w.cam, terms[`G_cam_${d}`]),
-      ]);
-      for (const [k, v] of Object.entries(terms)) gTerms[k] = tf.keep(v);
-      return tf.add(domain('A', 'GA', 'LA'), domain('B', 'GB', 'LB')) as tf.Scalar;
+      const [ga, la, gb, lb] = [fool(disGA, b2a.image), fool(disLA, b2a.image), fool(disGB, a2b.image), fool(disLB, a2b.image)];
+      const terms: GeneratorLossTerms = {
+        A: {
+          adversarial: { global: ga.patch, globalCam: ga.cam, local: la.patch, localCam: la.cam },
+          cycle: cycleLoss(a2b2a[0], realA), identity: identityLoss(a2a.image, realA), cam: camGeneratorLoss(b2a.camLogit, a2a.camLogit),
+        },
+        B: {
+          adversarial: { global: gb.patch, globalCam: gb.cam, local: lb.patch, localCam: lb.cam },
+          cycle: cycleLoss(b2a2b[0], realB), identity: identityLoss(b2b.image, realB), cam: camGeneratorLoss(a2b.camLogit, b2b.camLogit),
+        },
+      };
+      gTerms = keepAll(terms);
+      return ugatitGeneratorObjective(terms, this.weights);
+
+      function twice(g: tfl.LayersModel, first: tf.Tensor4D, second: tf.Tensor4D) {
+        const [image, camLogit] = run(g, tf.concat([first, second]));
+        const sizes = [first.shape[0], second.shape[0]];
+        const [i1, i2] = tf.split(image, sizes);
+        const [c1, c2] = tf.split(camLogit, sizes);
+        return [{ image: i1!, camLogit: c1! }, { image: i2!, camLogit: c2! }];
+      }
     }, this.gEntries.map((e) => e.variable));
     this.report('generator', this.gEntries, gGrads.grads, options);
     this.gOptimizer.applyGradients(gGrads.grads);
     clipRhoWeights(genA2B);
     clipRhoWeights(genB2A);
 
-    const names = [...Object.keys(dTerms), ...Object.keys(gTerms)];
-    const scalars = [...Object.values(dTerms), ...Object.values(gTerms), dGrads.value, gGrads.value];
-    const values = await Promise.all(scalars.map((s) => s.data()));
-    tf.dispose([scalars, dGrads.grads, gGrads.grads] as unknown as tf.Tensor[]);
-    const losses = Object.fromEntries(names.map((n, i) => [n, values[i][0]])) as unknown as StepLosses;
-    losses.D_loss = values[names.length][0];
-    losses.G_loss = values[names.length + 1][0];
+    const d = dTerms!;
+    const g = gTerms!;
+    const named: Record<keyof StepLosses, tf.Scalar> = {
+      D_loss: dGrads.value, G_loss: gGrads.value,
+      D_GA: d.A.global, D_GA_cam: d.A.globalCam, D_LA: d.A.local, D_LA_cam: d.A.localCam,
+      D_GB: d.B.global, D_GB_cam: d.B.globalCam, D_LB: d.B.local, D_LB_cam: d.B.localCam,
+      G_ad_GA: g.A.adversarial.global, G_ad_GA_cam: g.A.adversarial.globalCam, G_ad_LA: g.A.adversarial.local, G_ad_LA_cam: g.A.adversarial.localCam,
+      G_ad_GB: g.B.adversarial.global, G_ad_GB_cam: g.B.adversarial.globalCam, G_ad_LB: g.B.adversarial.local, G_ad_LB_cam: g.B.adversarial.localCam,
+      G_recon_A: g.A.cycle, G_recon_B: g.B.cycle, G_identity_A: g.A.identity, G_identity_B: g.B.identity, G_cam_A: g.A.cam, G_cam_B: g.B.cam,
+    };
+    const names = Object.keys(named) as Array<keyof StepLosses>;
+    const stacked = tf.stack(names.map((n) => named[n]));
+    tf.dispose([Object.values(named), dGrads.grads, gGrads.grads] as unknown as tf.Tensor[]);
+    const values = await stacked.data();
+    stacked.dispose();
+    const losses = Object.fromEntries(names.map((n, i) => [n, values[i]])) as unknown as StepLosses;
     this.iterationCount = step;
     return { iteration: step, lr, losses, seconds: (Date.now() - started) / 1000 };
   }
