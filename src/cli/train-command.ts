@@ -31,9 +31,11 @@ Options:
   --init <dir|name>     start from six networks (fresh optimizers): a training run or ckpt-*
                         folder, a weights folder with all six, or provided weights by name
                         (avatars; its discriminators: npm i ugatit-tf-avatars-discriminators)
-  --backend <name>      wasm (default), cpu or tensorflow
+  --backend <name>      auto (default: tensorflow when @tensorflow/tfjs-node(-gpu) is installed,
+                        else wasm), tensorflow, wasm or cpu; the backend used is printed
   --threads <n>         wasm threads, 1 to 8 (default 1: a step is thousands of small kernels,
-                        and a second thread gains ≈ 1.15× on an idle machine, less on a busy one)
+                        and a second thread gains ≈ 1.15× on an idle machine, less on a busy one);
+                        tensorflow uses its own thread pools
 
 On a terminal a progress bar shows the iteration, s/it, ETA and the main losses; otherwise a
 line is printed every --print-every iterations. Every iteration is logged to <out>/log.jsonl.
@@ -58,7 +60,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
       seed: { type: 'string', default: '0' }, 'sample-every': { type: 'string', default: '500' },
       'save-every': { type: 'string', default: '500' }, keep: { type: 'string', default: '2' }, 'print-every': { type: 'string', default: '10' },
       'on-non-finite': { type: 'string', default: 'stop' },
-      resume: { type: 'boolean' }, init: { type: 'string' }, backend: { type: 'string', default: 'wasm' },
+      resume: { type: 'boolean' }, init: { type: 'string' }, backend: { type: 'string', default: 'auto' },
       threads: { type: 'string', default: '1' },
     },
     strict: true,
@@ -74,7 +76,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const onNonFinite = v['on-non-finite'];
   if (onNonFinite !== 'stop' && onNonFinite !== 'skip') throw new UgatitConfigError(`train: --on-non-finite must be stop or skip, received ${onNonFinite}`);
   const printEvery = int('print-every', v['print-every'], 1);
-  await useCliBackend(v.backend!, int('threads', v.threads, 1));
+  const backend = await useCliBackend(v.backend!, int('threads', v.threads, 1));
 
   const stop = new AbortController();
   const onSigint = () => {
@@ -92,6 +94,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     : null;
   let bar: cliProgress.SingleBar | null = null;
   const say = (m: string) => (bars ? bars.log(`${m}\n`) : console.log(m));
+  say(`training on ${backend}`);
   let window = 0;
   let count = 0;
   try {

@@ -26,7 +26,8 @@ Options:
   --out <dir>            output folder (default out)
   --heatmap              also write the side-by-side heatmap sheet
   --size <n>             output side in pixels (default: each input's own size)
-  --backend <name>       wasm (default), cpu or tensorflow
+  --backend <name>       auto (default: tensorflow when @tensorflow/tfjs-node(-gpu) is
+                         installed, else wasm), tensorflow, wasm or cpu
   --threads <n>          wasm threads, 1 to 8 (default 1; 2 translate a 256² image with the
                          ngf-64 generator 1.9× faster on an idle 2-core machine, but
                          slow down small images such as the 96-pixel avatars)
@@ -41,7 +42,7 @@ function stem(file: string, root: string | null): string {
 export async function translateCommand(argv: string[]): Promise<void> {
   const { values: v, positionals } = parseCommandArgs('translate', argv, {
     weights: { type: 'string' }, direction: { type: 'string', default: 'a2b' }, out: { type: 'string', default: 'out' },
-    heatmap: { type: 'boolean', default: false }, size: { type: 'string' }, backend: { type: 'string', default: 'wasm' },
+    heatmap: { type: 'boolean', default: false }, size: { type: 'string' }, backend: { type: 'string', default: 'auto' },
     threads: { type: 'string' },
   });
   if (positionals.length !== 1) throw new UgatitError('translate: give one image file or folder (see ugatit-tf translate --help)');
