@@ -4,14 +4,9 @@ import type { CustomGradFunc } from './tfjs-internals';
 /** Smallest norm divided by, as `torch.nn.functional.normalize`. */
 const NORMALIZE_EPS = 1e-12;
 
-// tfjs-core has no stopGradient op; an identity whose gradient is zero does the same.
-const stopGradient = tf.customGrad(((x: tf.Tensor) => ({
-  value: tf.clone(x),
-  gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy),
-})) as CustomGradFunc) as <T extends tf.Tensor>(x: T) => T;
-
-function normalize(x: tf.Tensor): tf.Tensor {
-  return tf.div(x, tf.maximum(tf.norm(x), NORMALIZE_EPS));
+/** ‖x‖₂ as a scalar (tf.norm goes through pow and dtype casts: several kernels more). */
+function euclidean(x: tf.Tensor): tf.Scalar {
+  return tf.sqrt(tf.sum(tf.square(x))) as tf.Scalar;
 }
 
 /**
@@ -22,6 +17,28 @@ function normalize(x: tf.Tensor): tf.Tensor {
 export function spectralMatrix(kernel: tf.Tensor): tf.Tensor2D {
   const out = kernel.shape[kernel.rank - 1];
   return tf.reshape(kernel, [-1, out]);
+}
+
+// Matrix-vector products as a broadcast multiply and a sum: tfjs' matMul wraps each product
+// in three reshapes to and from a batch of matrices, which costs a kernel call each.
+
+/** W_mat·v as ours computes it: `[out]` from M `[rest, out]` and v `[rest]`. */
+function matrixTimesV(m: tf.Tensor2D, v: tf.Tensor1D): tf.Tensor1D {
+  return tf.sum(tf.mul(m, tf.reshape(v, [-1, 1])), 0) as tf.Tensor1D;
+}
+
+function normalize<T extends tf.Tensor>(x: T): T {
+  return tf.div(x, tf.maximum(euclidean(x), NORMALIZE_EPS)) as T;
+}
+
+/** One power iteration, and W_mat·v for the advanced v (σ is uᵀ of it). */
+function iterate(kernel: tf.Tensor, u: tf.Tensor1D): { u: tf.Tensor1D; v: tf.Tensor1D; mv: tf.Tensor1D } {
+  return tf.tidy(() => {
+    const m = spectralMatrix(kernel);
+    const v = normalize(tf.sum(tf.mul(m, u), 1)) as tf.Tensor1D;
+    const mv = matrixTimesV(m, v);
+    return { u: normalize(mv), v, mv };
+  });
 }
 
 /**
@@ -42,12 +59,19 @@ export function powerIteration(kernel: tf.Tensor, u: tf.Tensor1D): {
   /** The advanced right singular vector, `[kh·kw·in]`. */
   v: tf.Tensor1D;
 } {
-  return tf.tidy(() => {
-    const m = stopGradient(spectralMatrix(kernel));
-    const v = normalize(tf.squeeze(tf.matMul(m, tf.reshape(stopGradient(u), [-1, 1])), [1]));
-    const uNext = normalize(tf.squeeze(tf.matMul(tf.reshape(v, [1, -1]), m), [0]));
-    return { u: uNext as tf.Tensor1D, v: v as tf.Tensor1D };
-  });
+  const { u: next, v, mv } = iterate(kernel, u);
+  mv.dispose();
+  return { u: next, v };
+}
+
+/** σ = uᵀ W_mat v for constant u, v. */
+function sigmaOf(kernel: tf.Tensor, u: tf.Tensor1D, v: tf.Tensor1D): tf.Scalar {
+  return tf.tidy(() => tf.sum(tf.mul(matrixTimesV(spectralMatrix(kernel), v), u)) as tf.Scalar);
+}
+
+/** ∂σ/∂kernel = v uᵀ, in the kernel's shape. */
+function sigmaGradient(kernel: tf.Tensor, u: tf.Tensor1D, v: tf.Tensor1D): tf.Tensor {
+  return tf.reshape(tf.mul(tf.reshape(v, [-1, 1]), u), kernel.shape);
 }
 
 /**
@@ -64,10 +88,33 @@ export function powerIteration(kernel: tf.Tensor, u: tf.Tensor1D): {
  * ```
  */
 export function spectralSigma(kernel: tf.Tensor, u: tf.Tensor1D, v: tf.Tensor1D): tf.Scalar {
-  return tf.tidy(() => {
-    const mu = tf.matMul(spectralMatrix(kernel), tf.reshape(stopGradient(u), [-1, 1]));
-    return tf.sum(tf.mul(tf.reshape(stopGradient(v), [-1, 1]), mu)) as tf.Scalar;
-  });
+  const op = tf.customGrad(((k: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([k, u, v]);
+    return {
+      value: sigmaOf(k, u, v),
+      gradFunc: (dy: tf.Tensor, [kk, uu, vv]: tf.Tensor[]) => tf.mul(dy, sigmaGradient(kk!, uu as tf.Tensor1D, vv as tf.Tensor1D)),
+    };
+  }) as CustomGradFunc);
+  return op(kernel) as tf.Scalar;
+}
+
+/**
+ * kernel / σ with its closed-form gradient dy/σ − (Σ dy·kernel)/σ² · v uᵀ (u, v constant),
+ * which autodiff would record as a dozen kernels more per call.
+ */
+function divideBySigma<T extends tf.Tensor>(kernel: T, sigma: tf.Scalar, u: tf.Tensor1D, v: tf.Tensor1D): T {
+  // u, v and σ go through `save`: the caller may dispose its own handles before backprop.
+  const op = tf.customGrad(((k: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([k, sigma, u, v]);
+    return {
+      value: tf.div(k, sigma),
+      gradFunc: (dy: tf.Tensor, [kk, s, uu, vv]: tf.Tensor[]) => {
+        const along = tf.div(tf.sum(tf.mul(dy, kk!)), tf.square(s!));
+        return tf.sub(tf.div(dy, s!), tf.mul(along, sigmaGradient(kk!, uu as tf.Tensor1D, vv as tf.Tensor1D)));
+      },
+    };
+  }) as CustomGradFunc);
+  return op(kernel) as T;
 }
 
 /**
@@ -79,7 +126,7 @@ export function spectralSigma(kernel: tf.Tensor, u: tf.Tensor1D, v: tf.Tensor1D)
  * ```
  */
 export function spectralNormalizeKernel<T extends tf.Tensor>(kernel: T, u: tf.Tensor1D, v: tf.Tensor1D): T {
-  return tf.tidy(() => tf.div(kernel, spectralSigma(kernel, u, v)) as T);
+  return tf.tidy(() => divideBySigma(kernel, sigmaOf(kernel, u, v), u, v));
 }
 
 /** The variables a spectral-normalised weight owns. */
@@ -116,11 +163,15 @@ export interface SpectralWeights {
  */
 export function spectralKernel(weights: SpectralWeights, training: boolean): tf.Tensor {
   const kernel = weights.kernel.read();
-  if (training) {
-    const next = powerIteration(kernel, weights.u.read() as tf.Tensor1D);
-    weights.u.write(next.u);
-    weights.v.write(next.v);
-    tf.dispose([next.u, next.v]);
-  }
-  return spectralNormalizeKernel(kernel, weights.u.read() as tf.Tensor1D, weights.v.read() as tf.Tensor1D);
+  if (!training) return spectralNormalizeKernel(kernel, weights.u.read() as tf.Tensor1D, weights.v.read() as tf.Tensor1D);
+  // The power iteration reads the kernel but only feeds u, v and σ, which the gradient treats
+  // as constants: nothing of it is on a path the tape differentiates. σ = uᵀ(W_mat v) from the
+  // same W_mat v an evaluation-mode call computes, so that the two agree bit for bit.
+  const next = iterate(kernel, weights.u.read() as tf.Tensor1D);
+  weights.u.write(next.u);
+  weights.v.write(next.v);
+  const sigma = tf.sum(tf.mul(next.mv, next.u)) as tf.Scalar;
+  const normalized = divideBySigma(kernel, sigma, next.u, next.v);
+  tf.dispose([next.u, next.v, next.mv, sigma]);
+  return normalized;
 }
