@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { hasKernel, REFLECT_PAD_GRAD } from '../backends/tensorflow-kernels';
 import { UgatitConfigError } from '../errors';
 import type { CustomGradFunc, LayerArgs } from './tfjs-internals';
 
@@ -50,7 +51,9 @@ export function reflectionPad2d(x: tf.Tensor4D, pad: number): tf.Tensor4D {
   }
   const op = tf.customGrad(((input: tf.Tensor) => ({
     value: tf.mirrorPad(input as tf.Tensor4D, [[0, 0], [pad, pad], [pad, pad], [0, 0]], 'reflect'),
-    gradFunc: (dy: tf.Tensor) => foldReflectedAxis(foldReflectedAxis(dy as tf.Tensor4D, 1, pad), 2, pad),
+    gradFunc: (dy: tf.Tensor) => (hasKernel(REFLECT_PAD_GRAD)
+      ? tf.engine().runKernel(REFLECT_PAD_GRAD, { dy }, { pad }) as tf.Tensor
+      : foldReflectedAxis(foldReflectedAxis(dy as tf.Tensor4D, 1, pad), 2, pad)),
   })) as CustomGradFunc);
   return op(x) as tf.Tensor4D;
 }

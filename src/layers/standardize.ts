@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { hasKernel, STANDARDIZE, STANDARDIZE_GRAD, type StandardizeAttrs } from '../backends/tensorflow-kernels';
 import type { CustomGradFunc } from './tfjs-internals';
 
 /**
@@ -19,6 +20,8 @@ import type { CustomGradFunc } from './tfjs-internals';
  * ```
  */
 export function standardize<T extends tf.Tensor>(x: T, axes: number[], eps: number, unbiased: boolean): T {
+  const over = x.rank !== 4 ? null : axes.join() === '1,2' ? 'instance' : axes.join() === '1,2,3' ? 'layer' : null;
+  if (over && hasKernel(STANDARDIZE)) return fused(x, { over, eps, unbiased });
   const n = axes.reduce((p, a) => p * x.shape[a]!, 1);
   const k = unbiased ? n / (n - 1) : 1;
   const op = tf.customGrad(((input: tf.Tensor, save: tf.GradSaveFunc) => {
@@ -34,6 +37,21 @@ export function standardize<T extends tf.Tensor>(x: T, axes: number[], eps: numb
         const centred = tf.sub(dy, tf.mean(dy, axes, true));
         return tf.div(tf.sub(centred, tf.mul(yy!, k === 1 ? projection : tf.mul(projection, k))), s!);
       },
+    };
+  }) as CustomGradFunc);
+  return op(x) as T;
+}
+
+/** The same through the backend's one-kernel standardisation and its gradient. */
+function fused<T extends tf.Tensor>(x: T, attrs: StandardizeAttrs): T {
+  const op = tf.customGrad(((input: tf.Tensor, save: tf.GradSaveFunc) => {
+    const [y, mean, variance] = tf.engine().runKernel(STANDARDIZE, { x: input }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+    save([input, mean!, variance!]);
+    tf.dispose([mean!, variance!]);
+    return {
+      value: y!,
+      gradFunc: (dy: tf.Tensor, [xx, m, v]: tf.Tensor[]) =>
+        tf.engine().runKernel(STANDARDIZE_GRAD, { dy, x: xx!, mean: m!, variance: v! }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor,
     };
   }) as CustomGradFunc);
   return op(x) as T;
