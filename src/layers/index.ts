@@ -1,4 +1,6 @@
 export { ReflectionPad2D, reflectionPad2D, reflectionPad2d } from './reflection-pad-2d';
+export { NearestUpsampling2D, nearestUpsampling2D, upsampleNearest } from './nearest-upsampling-2d';
+export type { NearestUpsampling2DArgs } from './nearest-upsampling-2d';
 export type { ReflectionPad2DArgs } from './reflection-pad-2d';
 export { InstanceNorm, instanceNorm, instanceNormalize } from './instance-norm';
 export type { InstanceNormArgs } from './instance-norm';
