@@ -65,6 +65,21 @@ def discriminators(manifest):
         report(f'{case} train state (u, v)', err, 1e-5)
 
 
+def inference(manifest):
+    """network_from_state_dict (ddp_train.py's loader) reads every fixture's architecture right."""
+    cases = [(case, sub(load_file(FIXTURES / f'{case}.safetensors'), 'state.'), ctor(**manifest[case]['config']))
+             for case, ctor in (('generator-light', U.ResnetGenerator), ('generator-full', U.ResnetGenerator),
+                                ('discriminator-global', U.Discriminator), ('discriminator-local', U.Discriminator))]
+    cfg = manifest['train-step']['config']
+    f = load_file(FIXTURES / 'train-step.safetensors')
+    nets = U.build(ngf=cfg['ch'], ndf=cfg['ch'], n_blocks=cfg['n_res'], img_size=cfg['img_size'], light=cfg['light'])
+    cases += [(f'train-step {name}', sub(f, f'init.{name}.'), net) for name, net in nets.items()]
+    for case, state, want in cases:
+        # A full generator's image size is read off FC.0.weight; a light one's leaves no trace.
+        got = U.network_from_state_dict(state)
+        report(f'{case} architecture from its state_dict', float(repr(got) != repr(want)), 0)
+
+
 def training(manifest):
     cfg = manifest['train-step']['config']
     f = load_file(FIXTURES / 'train-step.safetensors')
@@ -100,6 +115,7 @@ def main():
     manifest = json.loads((FIXTURES / 'manifest.json').read_text())
     generators(manifest)
     discriminators(manifest)
+    inference(manifest)
     training(manifest)
     print('all checks passed' if not failures else f'{failures} check(s) FAILED')
     sys.exit(1 if failures else 0)

@@ -2,6 +2,8 @@
 (znxlwm/UGATIT-pytorch) computes them: same modules, same state_dict keys, same order of
 operations. check.py proves them equal to that implementation's golden outputs."""
 import itertools
+import math
+import re
 
 import torch
 import torch.nn as nn
@@ -161,6 +163,37 @@ def build(ngf=64, ndf=64, n_blocks=4, img_size=256, light=True):
                 disLA=Discriminator(3, ndf, 5), disLB=Discriminator(3, ndf, 5))
 
 
+def network_from_state_dict(state_dict, img_size=None):
+    """The generator or discriminator a state_dict belongs to, its architecture read off the
+    weight shapes as `ugatit-tf convert` reads it, with the state_dict loaded strictly. A light
+    generator's weights do not fix its image size: img_size (default 256, the reference's)."""
+    sd = state_dict
+    if 'DownBlock.1.weight' in sd:
+        ngf, input_nc = sd['DownBlock.1.weight'].shape[:2]
+        n_blocks = sum(1 for k in sd if re.fullmatch(r'UpBlock1_\d+\.conv1\.weight', k))
+        up_convs = [k for k in sd if re.fullmatch(r'UpBlock2\.\d+\.weight', k) and sd[k].dim() == 4]
+        output_nc = sd[max(up_convs, key=lambda k: int(k.split('.')[1]))].shape[0]
+        fc_in = sd['FC.0.weight'].shape[1]
+        light = fc_in == 4 * ngf
+        if not light:
+            side = 4 * math.isqrt(fc_in // (4 * ngf))
+            if (side // 4) ** 2 * 4 * ngf != fc_in:
+                raise ValueError(f'FC.0.weight has {fc_in} inputs, not (S/4)^2 * {4 * ngf}')
+            if img_size not in (None, side):
+                raise ValueError(f"the full generator's weights fix the image size at {side}, received {img_size}")
+            img_size = side
+        net = ResnetGenerator(input_nc, output_nc, ngf, n_blocks, img_size or 256, light)
+    elif 'model.1.weight_orig' in sd:
+        ndf, input_nc = sd['model.1.weight_orig'].shape[:2]
+        n_layers = 1 + sum(1 for k in sd if re.fullmatch(r'model\.\d+\.weight_orig', k))
+        net = Discriminator(input_nc, ndf, n_layers)
+    else:
+        raise ValueError(f'neither a U-GAT-IT generator (DownBlock.1.weight) nor discriminator '
+                         f'(model.1.weight_orig); first keys: {", ".join(list(sd)[:5])}')
+    net.load_state_dict(sd, strict=True)
+    return net
+
+
 def optimizers(nets, lr=1e-4, weight_decay=1e-4):
     adam = lambda names: torch.optim.Adam(
         itertools.chain(*(nets[n].parameters() for n in names)),
@@ -168,10 +201,19 @@ def optimizers(nets, lr=1e-4, weight_decay=1e-4):
     return dict(G=adam(NET_NAMES[:2]), D=adam(NET_NAMES[2:]))
 
 
-def train_step(nets, opts, real_A, real_B, grads=None):
+def reference_lr(lr, step, iterations, decay=True):
+    """The reference's learning rate at iteration `step` (1-based) of `iterations`: constant,
+    then, with decay, falling linearly to 0 over the second half."""
+    half = iterations // 2
+    return lr * (1 - max(0, step - half) / half) if decay and half > 0 else lr
+
+
+def train_step(nets, opts, real_A, real_B, grads=None, reduce_grads=None):
     """One reference iteration: D step, G step, rho clip. Returns every loss term (floats).
     With a dict `grads`, stores grads['d'] / grads['g'] (name -> tensor) as each step takes them.
-    The lr decay of the second half of training is not modelled."""
+    `reduce_grads(parameters)`, when given, runs after each backward pass on the parameters the
+    following optimizer step updates (ddp_train.py averages them across processes there).
+    The lr is the caller's (see reference_lr)."""
     n = nets
     w = LOSS_WEIGHTS
     mse = lambda x, t: F.mse_loss(x, torch.full_like(x, t))
@@ -190,6 +232,8 @@ def train_step(nets, opts, real_A, real_B, grads=None):
         losses[f'D_{k}_cam'] = mse(r_cam, 1) + mse(f_cam, 0)
     d_loss = w['adv'] * sum(losses[f'D_{k}{s}'] for k in pairs for s in ('', '_cam'))
     d_loss.backward()
+    if reduce_grads is not None:
+        reduce_grads(_parameters(n, NET_NAMES[2:]))
     if grads is not None:
         grads['d'] = _grads(n, NET_NAMES[2:])
     opts['D'].step()
@@ -217,6 +261,8 @@ def train_step(nets, opts, real_A, real_B, grads=None):
               + w['identity'] * (losses['G_identity_A'] + losses['G_identity_B'])
               + w['cam'] * (losses['G_cam_A'] + losses['G_cam_B']))
     g_loss.backward()
+    if reduce_grads is not None:
+        reduce_grads(_parameters(n, NET_NAMES[:2]))
     if grads is not None:
         grads['g'] = _grads(n, NET_NAMES[:2])
     opts['G'].step()
@@ -229,6 +275,10 @@ def train_step(nets, opts, real_A, real_B, grads=None):
 
     losses['D_loss'], losses['G_loss'] = d_loss, g_loss
     return {k: v.item() for k, v in losses.items()}
+
+
+def _parameters(nets, names):
+    return [p for name in names for p in nets[name].parameters()]
 
 
 def _grads(nets, names):

@@ -1,9 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import jpeg from 'jpeg-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -12,6 +10,7 @@ import {
 } from '../../src';
 import { useBackend } from '../helpers/backends';
 import { builtPackage } from '../helpers/package-build';
+import { runProcess } from '../helpers/processes';
 import { tinyNetworks } from '../helpers/tiny-training';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -24,8 +23,6 @@ const ENTRIES: Array<[string, () => Promise<string[]>]> = [
   ['src/cli/main.ts under tsx', async () => [path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'), path.join(ROOT, 'src/cli/main.ts')]],
   ['built dist/cli.js', async () => [path.join((await builtPackage()).dir, 'dist/cli.js')]],
 ];
-
-interface Run { code: number; stdout: string; stderr: string }
 
 beforeAll(async () => {
   await useBackend('cpu');
@@ -55,15 +52,7 @@ describe.each(ENTRIES)('ugatit-tf CLI: %s', (label, entry) => {
     await fs.cp(inputs, dir, { recursive: true });
   });
 
-  async function cli(...args: string[]): Promise<Run> {
-    try {
-      const { stdout, stderr } = await promisify(execFile)(process.execPath, [...argv, ...args], { cwd: dir, timeout: 120_000 });
-      return { code: 0, stdout, stderr };
-    } catch (e) {
-      const err = e as { code?: number; stdout: string; stderr: string };
-      return { code: typeof err.code === 'number' ? err.code : -1, stdout: err.stdout, stderr: err.stderr };
-    }
-  }
+  const cli = (...args: string[]) => runProcess(process.execPath, [...argv, ...args], dir);
 
   it('prints help for the tool and every command', async () => {
     const top = await cli('--help');
