@@ -88,7 +88,7 @@ export function flavorOptions(flavor: NetworkFlavor, smoothing = true): FlavorOp
  * @throws {@link UgatitConfigError} when the model has no `cam` layer of ours.
  * @example
  * ```ts
- * networkFlavor(await loadModelFromDir('weights/selfie2anime/genA2B')); // 'tf-original'
+ * networkFlavor(await loadLayersModelFromDir('weights/selfie2anime/genA2B')); // 'tf-original'
  * ```
  */
 export function networkFlavor(model: tfl.LayersModel): NetworkFlavor {

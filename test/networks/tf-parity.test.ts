@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadModelFromDir, loadTfCheckpoint, networkFlavor, saveLayersModelToDir } from '../../src';
+import { loadLayersModelFromDir, loadTfCheckpoint, networkFlavor, saveLayersModelToDir } from '../../src';
 import type { NamedTensors, NetworkName, TfCheckpointModels } from '../../src';
 import { describeEachBackend, useBackend } from '../helpers/backends';
 import { expectCloseRelativeToMax, worstDifference } from '../helpers/fixtures';
@@ -102,7 +102,7 @@ describeEachBackend('official TensorFlow checkpoints on %s', (backend) => {
       try {
         for (const [net, input] of [['genB2A', 'input.B'], ['disGA', 'input.A']] as const) {
           await saveLayersModelToDir(nets[net]!, path.join(dir, net));
-          const back = await loadModelFromDir(path.join(dir, net));
+          const back = await loadLayersModelFromDir(path.join(dir, net));
           expect(networkFlavor(back)).toBe('tf');
           tf.tidy(() => {
             const a = nets[net]!.predict(golden[input]!) as tf.Tensor[];
