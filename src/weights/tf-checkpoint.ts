@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { UgatitConfigError, UgatitFormatError } from '../errors';
+import { withoutWeightDraws } from '../layers/initializers';
 import { powerIteration } from '../layers/spectral-norm';
 import { openTfCheckpoint, type TfCheckpoint } from '../io/tf-checkpoint';
 import { createDiscriminator } from '../networks/discriminator';
@@ -388,13 +389,14 @@ export interface TfCheckpointNetworks {
 }
 
 function buildNetwork(network: NetworkName, c: TfCheckpointConfig): tfl.LayersModel {
-  if (GENERATORS.includes(network)) {
-    return createGenerator({
+  // Every weight is loaded next: drawing a full generator's 2²⁸-element MLP kernel first would
+  // cost seconds and a resident gigabyte that only the garbage collector gives back.
+  return withoutWeightDraws(() => (GENERATORS.includes(network)
+    ? createGenerator({
       flavor: c.flavor, smoothing: c.smoothing, ngf: c.ch, nBlocks: c.nRes, imgSize: c.imgSize, light: c.light,
       inputChannels: c.imgCh, outputChannels: c.imgCh, name: network,
-    });
-  }
-  return createDiscriminator({ flavor: c.flavor, ndf: c.ch, nLayers: network.startsWith('disG') ? c.nDis + 1 : c.nDis - 1, inputChannels: c.imgCh, name: network });
+    })
+    : createDiscriminator({ flavor: c.flavor, ndf: c.ch, nLayers: network.startsWith('disG') ? c.nDis + 1 : c.nDis - 1, inputChannels: c.imgCh, name: network })));
 }
 
 function weightsByName(model: tfl.LayersModel): Map<string, tfl.LayerVariable> {
