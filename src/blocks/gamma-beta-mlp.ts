@@ -11,11 +11,13 @@ export interface GammaBetaMlpOptions {
   light: boolean;
   /** Layer name prefix. Default `'mlp'`; the γ and β projections are always `gamma` and `beta`. */
   name?: string;
+  /** Biases on all four dense layers, as the TensorFlow reference's `tf.layers.dense`. Default false. */
+  useBias?: boolean;
 }
 
 /**
  * The generator's γ/β MLP: (GAP | flatten) → FC → ReLU → FC → ReLU, then linear γ and β,
- * all without biases, as the reference.
+ * without biases as the PyTorch reference, or with them (`useBias`) as the TensorFlow one.
  *
  * @param x - the CAM features `[N, H, W, C]`.
  * @returns `gamma` and `beta`, each `[N, C]`.
@@ -34,7 +36,8 @@ export function gammaBetaMlp(x: tfl.SymbolicTensor, o: GammaBetaMlpOptions): {
   const [, h, w, c] = x.shape as number[];
   const dense = (input: tfl.SymbolicTensor, fanIn: number, layerName: string, activation?: 'relu') =>
     tfl.layers.dense({
-      units: c, useBias: false, activation, name: layerName, kernelInitializer: new TorchUniform({ fanIn }),
+      units: c, useBias: o.useBias ?? false, activation, name: layerName, kernelInitializer: new TorchUniform({ fanIn }),
+      ...(o.useBias ? { biasInitializer: new TorchUniform({ fanIn }) } : {}),
     }).apply(input) as tfl.SymbolicTensor;
   const pooled = o.light
     ? (tfl.layers.globalAveragePooling2d({ name: `${name}_pool` }).apply(x) as tfl.SymbolicTensor)

@@ -1,6 +1,7 @@
 export { paddedConv } from './conv';
 export type { PaddedConvOptions } from './conv';
 export { resnetBlock } from './resnet-block';
+export type { ResnetBlockOptions } from './resnet-block';
 export { resnetAdaLINBlock } from './resnet-adalin-block';
 export type { ResnetAdaLINBlockOptions } from './resnet-adalin-block';
 export { upsampleBlock } from './upsample-block';

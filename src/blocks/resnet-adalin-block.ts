@@ -1,5 +1,5 @@
 import * as tfl from '@tensorflow/tfjs-layers';
-import { adaLIN } from '../layers/adalin';
+import { adaLIN, type AdaLINArgs } from '../layers/adalin';
 import { paddedConv } from './conv';
 
 /** Options of {@link resnetAdaLINBlock}. */
@@ -8,6 +8,12 @@ export interface ResnetAdaLINBlockOptions {
   name: string;
   /** Unbiased AdaLIN variances (PyTorch reference). Default true. */
   unbiased?: boolean;
+  /** Biases on both convolutions (the TensorFlow reference). Default false. */
+  useBias?: boolean;
+  /** AdaLIN's initial ρ (see {@link AdaLINArgs.rhoInit}). Default 0.9. */
+  rhoInit?: number;
+  /** AdaLIN uses `clip(ρ − rhoOffset, 0, 1)` (see {@link AdaLINArgs.rhoOffset}). Default 0. */
+  rhoOffset?: number;
 }
 
 /**
@@ -25,11 +31,11 @@ export function resnetAdaLINBlock(
   x: tfl.SymbolicTensor, gamma: tfl.SymbolicTensor, beta: tfl.SymbolicTensor, o: ResnetAdaLINBlockOptions,
 ): tfl.SymbolicTensor {
   const c = x.shape[3] as number;
-  const unbiased = o.unbiased ?? true;
-  let y = paddedConv(x, { filters: c, kernelSize: 3, padding: 1, name: `${o.name}_1` });
-  y = adaLIN({ unbiased, name: `${o.name}_1_norm` }).apply([y, gamma, beta]) as tfl.SymbolicTensor;
+  const norm = { unbiased: o.unbiased ?? true, rhoInit: o.rhoInit ?? 0.9, rhoOffset: o.rhoOffset ?? 0 };
+  let y = paddedConv(x, { filters: c, kernelSize: 3, padding: 1, name: `${o.name}_1`, useBias: o.useBias });
+  y = adaLIN({ ...norm, name: `${o.name}_1_norm` }).apply([y, gamma, beta]) as tfl.SymbolicTensor;
   y = tfl.layers.reLU({ name: `${o.name}_1_relu` }).apply(y) as tfl.SymbolicTensor;
-  y = paddedConv(y, { filters: c, kernelSize: 3, padding: 1, name: `${o.name}_2` });
-  y = adaLIN({ unbiased, name: `${o.name}_2_norm` }).apply([y, gamma, beta]) as tfl.SymbolicTensor;
+  y = paddedConv(y, { filters: c, kernelSize: 3, padding: 1, name: `${o.name}_2`, useBias: o.useBias });
+  y = adaLIN({ ...norm, name: `${o.name}_2_norm` }).apply([y, gamma, beta]) as tfl.SymbolicTensor;
   return tfl.layers.add({ name: `${o.name}_add` }).apply([x, y]) as tfl.SymbolicTensor;
 }

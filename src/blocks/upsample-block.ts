@@ -11,6 +11,8 @@ export interface UpsampleBlockOptions {
   name: string;
   /** Unbiased ILN variances (PyTorch reference). Default true. */
   unbiased?: boolean;
+  /** A bias on the convolution (the TensorFlow reference). Default false. */
+  useBias?: boolean;
 }
 
 /**
@@ -25,7 +27,7 @@ export interface UpsampleBlockOptions {
  */
 export function upsampleBlock(x: tfl.SymbolicTensor, o: UpsampleBlockOptions): tfl.SymbolicTensor {
   let y = nearestUpsampling2D({ factor: 2, name: `${o.name}_upsample` }).apply(x) as tfl.SymbolicTensor;
-  y = paddedConv(y, { filters: o.filters, kernelSize: 3, padding: 1, name: o.name });
+  y = paddedConv(y, { filters: o.filters, kernelSize: 3, padding: 1, name: o.name, useBias: o.useBias });
   y = iln({ unbiased: o.unbiased ?? true, name: `${o.name}_norm` }).apply(y) as tfl.SymbolicTensor;
   return tfl.layers.reLU({ name: `${o.name}_relu` }).apply(y) as tfl.SymbolicTensor;
 }

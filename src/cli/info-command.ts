@@ -1,9 +1,9 @@
 import * as path from 'node:path';
 import { UgatitError } from '../errors';
 import { loadLayersModelFromDir } from '../io/file-handler';
-import { torchWeightTable } from '../io/torch-state-dict';
+import { networkFlavor } from '../networks/flavor';
 import { findLatestCheckpoint } from '../training/checkpoint';
-import { countParameters, describeNetwork, inferTorchNetwork } from '../weights/convert';
+import { countParameters, describeNetwork, inferModelNetwork } from '../weights/convert';
 import { packageWeightsDir } from '../weights/pretrained';
 import { parseCommandArgs, pathKind } from './args';
 import { useCliBackend } from './backend';
@@ -11,7 +11,8 @@ import { useCliBackend } from './backend';
 /** `--help` text of `ugatit-tf info`. */
 export const INFO_HELP = `Usage: ugatit-tf info <weights>
 
-Prints the architecture and parameter count of each network in <weights> (a shipped
+Prints the architecture, parameter count and flavour (pytorch, tf or tf-original: which
+official implementation it reproduces) of each network in <weights> (a shipped
 weights name such as avatars, a weights or checkpoint folder with genA2B/ … disLB/, a
 training run folder, or one model folder) and its provenance.json or state.json.
 `;
@@ -53,16 +54,16 @@ export async function infoCommand(argv: string[]): Promise<void> {
       const dtype = json.weightsManifest.some((g) => g.weights.some((w) => w.quantization?.dtype === 'float16')) ? 'float16' : 'float32';
       const bytes = (await fs.stat(path.join(dir!, 'weights.bin')).catch(() => ({ size: 0 }))).size;
       let arch = `${model.name}: not a U-GAT-IT network`;
+      let flavor = '';
       try {
-        const shapes = Object.fromEntries(torchWeightTable(model).map((r) => [r.torchKey, { shape: r.torchShape }]));
-        const size = model.inputs[0]!.shape[1];
-        arch = describeNetwork(inferTorchNetwork(shapes, name!, typeof size === 'number' ? { imgSize: size } : {}));
+        arch = describeNetwork(inferModelNetwork(model));
+        flavor = `, ${networkFlavor(model)} flavour`;
       } catch {
         /* a custom network: print what we can */
       }
       const params = countParameters(model);
       total += params;
-      console.log(`  ${name!.padEnd(8)} ${arch}, ${params.toLocaleString('en-US')} parameters, ${(bytes / 1e6).toFixed(2)} MB ${dtype}`);
+      console.log(`  ${name!.padEnd(8)} ${arch}, ${params.toLocaleString('en-US')} parameters, ${(bytes / 1e6).toFixed(2)} MB ${dtype}${flavor}`);
     } finally {
       model.dispose();
     }

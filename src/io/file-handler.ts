@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { writeFileDurably } from './durable-file';
-import { loadLayersModel } from '@tensorflow/tfjs-layers';
+import { loadLayersModel, version_layers } from '@tensorflow/tfjs-layers';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { UgatitFormatError } from '../errors';
 import { isAbsentFileError } from './file-errors';
@@ -168,10 +168,19 @@ export function modelArtifactsFromFiles(modelJson: Uint8Array, files: Readonly<R
     specs.push(...g.weights);
     total += size;
   }
-  const weightData = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) { weightData.set(p, at); at += p.byteLength; }
-  return tf.io.getModelArtifactsForJSONSync(json as unknown as tf.io.ModelJSON, specs, weightData.buffer);
+  // One weight file that is a whole buffer (what fs.readFile returns for large files) is used as
+  // is: a full 256 px generator's weights are a gigabyte, and a copy would double the peak.
+  const only = parts.length === 1 ? parts[0]! : undefined;
+  let weightData: ArrayBuffer;
+  if (only && only.byteOffset === 0 && only.byteLength === only.buffer.byteLength && only.buffer instanceof ArrayBuffer) {
+    weightData = only.buffer;
+  } else {
+    const joined = new Uint8Array(total);
+    let at = 0;
+    for (const p of parts) { joined.set(p, at); at += p.byteLength; }
+    weightData = joined.buffer;
+  }
+  return tf.io.getModelArtifactsForJSONSync(json as unknown as tf.io.ModelJSON, specs, weightData);
 }
 
 function join(dir: string, name: string): string {
@@ -214,6 +223,67 @@ function toFloat16(specs: tf.io.WeightsManifestEntry[], data: Uint8Array): { spe
   let at = 0;
   for (const p of parts) { joined.set(p, at); at += p.length; }
   return { specs: out, data: joined };
+}
+
+/** Refuses a `model.json` that we could not read back with `weightBytes` bytes of weights, without copying them. */
+function checkSavable(jsonBytes: Uint8Array, weightBytes: number): void {
+  const { groups } = checkManifest(parseModelJson(jsonBytes));
+  const needed = groups.reduce((n, g) => n + g.bytes, 0);
+  if (needed !== weightBytes) {
+    throw new UgatitFormatError(WEIGHTS_BIN_FILE, `${weightBytes} bytes, but the manifest's ${groups.reduce((n, g) => n + g.weights.length, 0)} weights need ${needed}`);
+  }
+}
+
+/**
+ * Writes `model.json` and `weights.bin` into `dir` so that a crash never leaves a `model.json`
+ * pointing at a half-written weight file: both under temporary names, each flushed, then
+ * `weights.bin` and finally `model.json` renamed into place, and the folder flushed where the
+ * platform allows. `writeWeights` streams the weight bytes into the open file.
+ */
+async function writeModelFolder(
+  dir: string, jsonBytes: Uint8Array, writeWeights: (write: (bytes: Uint8Array) => Promise<void>) => Promise<void>,
+): Promise<void> {
+  const fs = await import('node:fs/promises');
+  await fs.mkdir(dir, { recursive: true });
+  const tag = `.tmp-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+  const tmpWeights = join(dir, WEIGHTS_BIN_FILE + tag);
+  const tmpJson = join(dir, MODEL_JSON_FILE + tag);
+  try {
+    const handle = await fs.open(tmpWeights, 'wx');
+    try {
+      await writeWeights(async (bytes) => {
+        for (let done = 0; done < bytes.byteLength;) done += (await handle.write(bytes, done, bytes.byteLength - done)).bytesWritten;
+      });
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await writeFileDurably(fs, tmpJson, jsonBytes, 'wx');
+    await fs.rename(tmpWeights, join(dir, WEIGHTS_BIN_FILE));
+    await fs.rename(tmpJson, join(dir, MODEL_JSON_FILE));
+  } catch (e) {
+    await Promise.all([fs.rm(tmpWeights, { force: true }), fs.rm(tmpJson, { force: true })]).catch(() => undefined);
+    throw e;
+  }
+  // Make the renames themselves durable where the platform allows fsync on a folder.
+  try {
+    const d = await fs.open(dir, 'r');
+    try { await d.sync(); } finally { await d.close(); }
+  } catch {
+    /* Windows and some file systems cannot fsync a directory. */
+  }
+}
+
+function saveResult(modelTopology: unknown, specs: tf.io.WeightsManifestEntry[], weightBytes: number): tf.io.SaveResult {
+  return {
+    modelArtifactsInfo: {
+      dateSaved: new Date(),
+      modelTopologyType: 'JSON',
+      modelTopologyBytes: new TextEncoder().encode(JSON.stringify(modelTopology)).byteLength,
+      weightSpecsBytes: new TextEncoder().encode(JSON.stringify(specs)).byteLength,
+      weightDataBytes: weightBytes,
+    },
+  };
 }
 
 /**
@@ -262,38 +332,9 @@ export function fileSystemHandler(dir: string, options: ModelFolderOptions = {})
       if (artifacts.initializerSignature !== undefined) modelJson.initializerSignature = artifacts.initializerSignature;
       const jsonBytes = new TextEncoder().encode(JSON.stringify(modelJson));
       // Refuse to write what we could not read back.
-      modelArtifactsFromFiles(jsonBytes, { [WEIGHTS_BIN_FILE]: weightBytes });
-
-      const fs = await import('node:fs/promises');
-      await fs.mkdir(dir, { recursive: true });
-      const tag = `.tmp-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
-      const tmpWeights = join(dir, WEIGHTS_BIN_FILE + tag);
-      const tmpJson = join(dir, MODEL_JSON_FILE + tag);
-      try {
-        await writeFileDurably(fs, tmpWeights, weightBytes, 'wx');
-        await writeFileDurably(fs, tmpJson, jsonBytes, 'wx');
-        await fs.rename(tmpWeights, join(dir, WEIGHTS_BIN_FILE));
-        await fs.rename(tmpJson, join(dir, MODEL_JSON_FILE));
-      } catch (e) {
-        await Promise.all([fs.rm(tmpWeights, { force: true }), fs.rm(tmpJson, { force: true })]).catch(() => undefined);
-        throw e;
-      }
-      // Make the renames themselves durable where the platform allows fsync on a folder.
-      try {
-        const d = await fs.open(dir, 'r');
-        try { await d.sync(); } finally { await d.close(); }
-      } catch {
-        /* Windows and some file systems cannot fsync a directory. */
-      }
-      return {
-        modelArtifactsInfo: {
-          dateSaved: new Date(),
-          modelTopologyType: 'JSON',
-          modelTopologyBytes: new TextEncoder().encode(JSON.stringify(artifacts.modelTopology)).byteLength,
-          weightSpecsBytes: new TextEncoder().encode(JSON.stringify(specs)).byteLength,
-          weightDataBytes: weightBytes.byteLength,
-        },
-      };
+      checkSavable(jsonBytes, weightBytes.byteLength);
+      await writeModelFolder(dir, jsonBytes, (write) => write(weightBytes));
+      return saveResult(artifacts.modelTopology, specs, weightBytes.byteLength);
     },
 
     async load(): Promise<tf.io.ModelArtifacts> {
@@ -321,14 +362,19 @@ export function fileSystemHandler(dir: string, options: ModelFolderOptions = {})
   };
 }
 
+/** Elements converted to float16 per piece written, so the conversion never holds a second copy of a large weight. */
+const FLOAT16_CHUNK = 1 << 22;
+
 /**
- * Saves a tfjs layers model into `dir` as `model.json` + `weights.bin` with
- * {@link fileSystemHandler}, crash-safely; `float16: true` halves the size (what the shipped
- * weights use).
+ * Saves a tfjs layers model into `dir` as `model.json` + `weights.bin`: the files of
+ * {@link fileSystemHandler}, written as crash-safely, but each weight streamed into
+ * `weights.bin` rather than gathered in one buffer first as `model.save` does, so that saving
+ * a full 256 px generator (a gigabyte of weights) needs no memory beyond the model's own.
+ * `float16: true` halves the size (what the shipped weights use).
  *
  * @param model - the model to save.
  * @param dir - the target folder (created if missing).
- * @param config - `float16`, and tfjs save options (`includeOptimizer`, `trainableOnly`).
+ * @param config - `float16`, and tfjs save options (`trainableOnly`; `includeOptimizer` goes through `model.save`).
  * @example
  * ```ts
  * await saveLayersModelToDir(genA2B, './out/genA2B');
@@ -337,7 +383,41 @@ export function fileSystemHandler(dir: string, options: ModelFolderOptions = {})
  */
 export async function saveLayersModelToDir(model: LayersModel, dir: string, config: tf.io.SaveConfig & ModelFolderOptions = {}): Promise<tf.io.SaveResult> {
   const { float16, ...saveConfig } = config;
-  return model.save(fileSystemHandler(dir, { float16 }), saveConfig);
+  if (saveConfig.includeOptimizer && model.optimizer != null) return model.save(fileSystemHandler(dir, { float16 }), saveConfig);
+  const weights = saveConfig.trainableOnly ? model.trainableWeights : model.weights;
+  const specs: tf.io.WeightsManifestEntry[] = weights.map((w) => {
+    const spec: tf.io.WeightsManifestEntry = { name: w.originalName, shape: [...w.shape] as number[], dtype: w.dtype as 'float32' | 'int32' | 'bool' };
+    if (float16 && w.dtype === 'float32') spec.quantization = { dtype: 'float16', original_dtype: 'float32' } as tf.io.WeightsManifestEntry['quantization'];
+    return spec;
+  });
+  const modelTopology = model.toJSON(null, false) as tf.io.ModelJSON['modelTopology'];
+  const modelJson: tf.io.ModelJSON = {
+    modelTopology, format: 'layers-model', generatedBy: `TensorFlow.js tfjs-layers v${version_layers}`, convertedBy: null,
+    weightsManifest: [{ paths: [WEIGHTS_BIN_FILE], weights: specs }],
+  };
+  const metadata = model.getUserDefinedMetadata();
+  if (metadata !== undefined) modelJson.userDefinedMetadata = metadata;
+  const size = (s: tf.io.WeightsManifestEntry) => s.shape.reduce((a, b) => a * b, 1) * (s.quantization ? FLOAT16_BYTES : DTYPE_BYTES[s.dtype]!);
+  const weightBytes = specs.reduce((n, s) => n + size(s), 0);
+  const jsonBytes = new TextEncoder().encode(JSON.stringify(modelJson));
+  checkSavable(jsonBytes, weightBytes);
+  await writeModelFolder(dir, jsonBytes, async (write) => {
+    for (const [i, w] of weights.entries()) {
+      const values = w.read().dataSync();
+      if (specs[i]!.quantization) {
+        for (let at = 0; at < values.length; at += FLOAT16_CHUNK) {
+          const half = new Uint16Array(Math.min(FLOAT16_CHUNK, values.length - at));
+          for (let k = 0; k < half.length; k++) half[k] = float32ToFloat16Bits(values[at + k] as number);
+          await write(new Uint8Array(half.buffer));
+        }
+      } else if (values instanceof Float32Array || values instanceof Int32Array) {
+        await write(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+      } else {
+        await write(Uint8Array.from(values as ArrayLike<number>));
+      }
+    }
+  });
+  return saveResult(modelTopology, specs, weightBytes);
 }
 
 /**

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { UgatitFormatError } from '../errors';
+import { networkFlavor } from '../networks/flavor';
 import type { NamedTensors } from './safetensors';
 
 /** How one weight of ours maps onto one tensor of a PyTorch state_dict. */
@@ -148,7 +149,7 @@ function discriminatorRows(model: tfl.LayersModel): TorchWeightRow[] {
 /**
  * The table mapping every weight of a network built by {@link createGenerator} or
  * {@link createDiscriminator} onto the official PyTorch state_dict: key, shape and layout
- * transform. Other networks are refused.
+ * transform. Other networks, and the TensorFlow flavours, are refused.
  *
  * @example
  * ```ts
@@ -156,6 +157,10 @@ function discriminatorRows(model: tfl.LayersModel): TorchWeightRow[] {
  * ```
  */
 export function torchWeightTable(model: tfl.LayersModel): TorchWeightRow[] {
+  const flavor = hasLayer(model, 'cam') ? networkFlavor(model) : 'pytorch';
+  if (flavor !== 'pytorch') {
+    throw new UgatitFormatError('model', `${model.name} is a TensorFlow-flavour network (flavor '${flavor}'): its biases, affine norms and shared CAM FC have no place in the PyTorch state_dict`);
+  }
   if (hasLayer(model, 'stem_conv') && hasLayer(model, 'cam')) return generatorRows(model);
   if (hasLayer(model, 'conv_1') && hasLayer(model, 'head') && hasLayer(model, 'cam')) return discriminatorRows(model);
   throw new UgatitFormatError('model', `${model.name} was not built by createGenerator or createDiscriminator`);

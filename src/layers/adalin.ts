@@ -39,6 +39,12 @@ export interface AdaLINArgs extends LayerArgs {
   epsilon?: number;
   /** Unbiased (n − 1) variances as the PyTorch reference; false for weights trained by the TensorFlow reference. Default true. */
   unbiased?: boolean;
+  /**
+   * Use ρ as `clip(ρ − rhoOffset, 0, 1)`. The TensorFlow reference with its default
+   * `--smoothing` (commit 3014f4a, 2019-08-14, onwards) uses 0.1, so that ρ, initialised at 1 and
+   * clipped to [0, 1], acts in [0, 0.9]; PyTorch stores ρ as used (0). In [0, 1). Default 0.
+   */
+  rhoOffset?: number;
 }
 
 /**
@@ -62,6 +68,8 @@ export class AdaLIN extends tfl.layers.Layer {
   readonly epsilon: number;
   /** Unbiased (n − 1) variances, as PyTorch's `torch.var` in the reference. */
   readonly unbiased: boolean;
+  /** ρ is used as `clip(ρ − rhoOffset, 0, 1)`. */
+  readonly rhoOffset: number;
   private rho?: tfl.LayerVariable;
 
   constructor(args: AdaLINArgs = {}) {
@@ -69,7 +77,9 @@ export class AdaLIN extends tfl.layers.Layer {
     this.rhoInit = args.rhoInit ?? 0.9;
     this.epsilon = args.epsilon ?? 1e-5;
     this.unbiased = args.unbiased ?? true;
+    this.rhoOffset = args.rhoOffset ?? 0;
     if (!(this.rhoInit >= 0 && this.rhoInit <= 1)) throw new UgatitConfigError(`AdaLIN: rhoInit must be in [0, 1], received ${args.rhoInit}`);
+    if (!(this.rhoOffset >= 0 && this.rhoOffset < 1)) throw new UgatitConfigError(`AdaLIN: rhoOffset must be in [0, 1), received ${args.rhoOffset}`);
     if (!(this.epsilon > 0)) throw new UgatitConfigError(`AdaLIN: epsilon must be positive, received ${args.epsilon}`);
   }
 
@@ -95,13 +105,16 @@ export class AdaLIN extends tfl.layers.Layer {
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    const [x, gamma, beta] = inputs as tf.Tensor[];
-    return adaLinNormalize(x as tf.Tensor4D, this.rho!.read() as tf.Tensor1D, gamma as tf.Tensor2D, beta as tf.Tensor2D,
-      this.epsilon, this.unbiased);
+    return tf.tidy(() => {
+      const [x, gamma, beta] = inputs as tf.Tensor[];
+      const stored = this.rho!.read() as tf.Tensor1D;
+      const rho = this.rhoOffset > 0 ? tf.clipByValue(tf.sub(stored, this.rhoOffset), 0, 1) as tf.Tensor1D : stored;
+      return adaLinNormalize(x as tf.Tensor4D, rho, gamma as tf.Tensor2D, beta as tf.Tensor2D, this.epsilon, this.unbiased);
+    });
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), rhoInit: this.rhoInit, epsilon: this.epsilon, unbiased: this.unbiased };
+    return { ...super.getConfig(), rhoInit: this.rhoInit, epsilon: this.epsilon, unbiased: this.unbiased, rhoOffset: this.rhoOffset };
   }
 }
 tf.serialization.registerClass(AdaLIN);

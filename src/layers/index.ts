@@ -1,7 +1,7 @@
 export { ReflectionPad2D, reflectionPad2D, reflectionPad2d } from './reflection-pad-2d';
 export { NearestUpsampling2D, nearestUpsampling2D, upsampleNearest } from './nearest-upsampling-2d';
 export type { NearestUpsampling2DArgs } from './nearest-upsampling-2d';
-export type { ReflectionPad2DArgs } from './reflection-pad-2d';
+export type { ReflectionPad2DArgs, ReflectionPadding } from './reflection-pad-2d';
 export { InstanceNorm, instanceNorm, instanceNormalize } from './instance-norm';
 export type { InstanceNormArgs } from './instance-norm';
 export { instanceLayerMix } from './instance-layer-mix';

@@ -2,6 +2,26 @@ import * as tf from '@tensorflow/tfjs-core';
 import { InitializerBase, normalDrawSeed } from './tfjs-internals';
 import { UgatitConfigError } from '../errors';
 
+let drawsSuspended = 0;
+
+/**
+ * Builds with {@link TorchUniform} giving zeros instead of drawing, for networks whose weights
+ * are overwritten right after (a checkpoint being loaded), as tfjs-layers' own loading does with
+ * `fastWeightInitDuringBuild`: a zero-filled buffer is not touched until written, so a
+ * gigabyte-sized kernel about to be replaced costs neither the draws nor resident memory.
+ * Synchronous, and undone when `build` returns or throws.
+ *
+ * @internal
+ */
+export function withoutWeightDraws<T>(build: () => T): T {
+  drawsSuspended++;
+  try {
+    return build();
+  } finally {
+    drawsSuspended--;
+  }
+}
+
 /** Arguments of {@link TorchUniform}. */
 export interface TorchUniformArgs {
   /** Fan-in of the layer the weight belongs to (for a conv kernel: kh·kw·inChannels). */
@@ -41,6 +61,7 @@ export class TorchUniform extends InitializerBase {
   }
 
   apply(shape: number[], dtype?: tf.DataType): tf.Tensor {
+    if (drawsSuspended > 0) return tf.zeros(shape, dtype as 'float32');
     const bound = 1 / Math.sqrt(this.fanIn);
     return tf.randomUniform(shape, -bound, bound, dtype as 'float32', this.seed);
   }

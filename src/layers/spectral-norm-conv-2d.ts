@@ -15,13 +15,20 @@ export interface SpectralNormConv2DArgs extends LayerArgs {
   strides?: number;
   /** Add a learned bias. Default true. */
   useBias?: boolean;
+  /**
+   * Advance u, v by one power iteration on every call, in training or not, as the TensorFlow
+   * reference's `ops.spectral_norm` does (it has no evaluation mode: each forward assigns the
+   * new u). False: PyTorch's `spectral_norm`, which iterates only in `train()` mode. Default false.
+   */
+  iterateInInference?: boolean;
 }
 
 /**
  * A 2-D convolution (`'valid'` padding, NHWC) whose kernel is divided by its spectral norm,
  * with PyTorch's `spectral_norm` semantics: the raw kernel is the trainable weight, `u` and
  * `v` are non-trainable state advanced by one power iteration per call only when called
- * with `training: true`, and the gradient flows through σ.
+ * with `training: true` (on every call with `iterateInInference`, as TensorFlow's), and the
+ * gradient flows through σ.
  *
  * @example
  * ```ts
@@ -43,6 +50,8 @@ export class SpectralNormConv2D extends tfl.layers.Layer {
   readonly strides: number;
   /** Whether a bias is added. */
   readonly useBias: boolean;
+  /** Whether calls outside training advance u, v too (TensorFlow's spectral norm). */
+  readonly iterateInInference: boolean;
   private kernel?: tfl.LayerVariable;
   private bias?: tfl.LayerVariable;
   private u?: tfl.LayerVariable;
@@ -62,6 +71,7 @@ export class SpectralNormConv2D extends tfl.layers.Layer {
       throw new UgatitConfigError(`SpectralNormConv2D: strides must be a positive integer, received ${args.strides}`);
     }
     this.useBias = args.useBias ?? true;
+    this.iterateInInference = args.iterateInInference ?? false;
   }
 
   override build(inputShape: tfl.Shape | tfl.Shape[]): void {
@@ -86,14 +96,17 @@ export class SpectralNormConv2D extends tfl.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
     return tf.tidy(() => {
       const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
-      const kernel = spectralKernel({ kernel: this.kernel!, u: this.u!, v: this.v! }, kwargs?.training === true);
+      const kernel = spectralKernel({ kernel: this.kernel!, u: this.u!, v: this.v! }, kwargs?.training === true || this.iterateInInference);
       const y = tf.conv2d(x, kernel as tf.Tensor4D, this.strides, 'valid');
       return this.useBias ? tf.add(y, this.bias!.read()) : y;
     });
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), filters: this.filters, kernelSize: this.kernelSize, strides: this.strides, useBias: this.useBias };
+    return {
+      ...super.getConfig(), filters: this.filters, kernelSize: this.kernelSize, strides: this.strides, useBias: this.useBias,
+      iterateInInference: this.iterateInInference,
+    };
   }
 }
 tf.serialization.registerClass(SpectralNormConv2D);

@@ -11,11 +11,18 @@ export interface SpectralNormDenseArgs extends LayerArgs {
   units: number;
   /** Add a learned bias. Default true. */
   useBias?: boolean;
+  /**
+   * Advance u, v by one power iteration on every call, in training or not, as the TensorFlow
+   * reference's `ops.spectral_norm` does (it has no evaluation mode: each forward assigns the
+   * new u). False: PyTorch's `spectral_norm`, which iterates only in `train()` mode. Default false.
+   */
+  iterateInInference?: boolean;
 }
 
 /**
  * A dense layer whose kernel `[in, units]` is divided by its spectral norm, with PyTorch's
- * `spectral_norm` semantics (power iteration only when called with `training: true`).
+ * `spectral_norm` semantics (power iteration only when called with `training: true`, or on
+ * every call with `iterateInInference`).
  *
  * @example
  * ```ts
@@ -33,6 +40,8 @@ export class SpectralNormDense extends tfl.layers.Layer {
   readonly units: number;
   /** Whether a bias is added. */
   readonly useBias: boolean;
+  /** Whether calls outside training advance u, v too (TensorFlow's spectral norm). */
+  readonly iterateInInference: boolean;
   private kernel?: tfl.LayerVariable;
   private bias?: tfl.LayerVariable;
   private u?: tfl.LayerVariable;
@@ -45,6 +54,7 @@ export class SpectralNormDense extends tfl.layers.Layer {
     }
     this.units = args.units;
     this.useBias = args.useBias ?? true;
+    this.iterateInInference = args.iterateInInference ?? false;
   }
 
   override build(inputShape: tfl.Shape | tfl.Shape[]): void {
@@ -66,14 +76,14 @@ export class SpectralNormDense extends tfl.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
     return tf.tidy(() => {
       const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor2D;
-      const kernel = spectralKernel({ kernel: this.kernel!, u: this.u!, v: this.v! }, kwargs?.training === true);
+      const kernel = spectralKernel({ kernel: this.kernel!, u: this.u!, v: this.v! }, kwargs?.training === true || this.iterateInInference);
       const y = tf.matMul(x, kernel as tf.Tensor2D);
       return this.useBias ? tf.add(y, this.bias!.read()) : y;
     });
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), units: this.units, useBias: this.useBias };
+    return { ...super.getConfig(), units: this.units, useBias: this.useBias, iterateInInference: this.iterateInInference };
   }
 }
 tf.serialization.registerClass(SpectralNormDense);

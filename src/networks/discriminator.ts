@@ -1,8 +1,10 @@
 import * as tfl from '@tensorflow/tfjs-layers';
+import { UgatitConfigError } from '../errors';
 import { camAttentionLayer } from '../layers/cam-attention';
 import { reflectionPad2D } from '../layers/reflection-pad-2d';
 import { spectralNormConv2D } from '../layers/spectral-norm-conv-2d';
 import { minInputSize } from '../layers/min-input-size';
+import { flavorOptions, NETWORK_FLAVORS, type NetworkFlavor } from './flavor';
 import { requireInteger } from './validate';
 
 /** Configuration of {@link createDiscriminator}; the names follow the reference's `Discriminator`. */
@@ -11,8 +13,19 @@ export interface DiscriminatorConfig {
   inputChannels?: number;
   /** Width of the first convolution. Default 64. */
   ndf?: number;
-  /** Depth: 7 for the global discriminator, 5 for the local one. Default 7. */
+  /**
+   * Depth: 7 for the global discriminator, 5 for the local one. Default 7. The TensorFlow
+   * reference's `n_dis` gives `n_dis + 1` (global) and `n_dis − 1` (local): the same convolutions.
+   */
   nLayers?: number;
+  /**
+   * Which official implementation to reproduce ({@link NetworkFlavor}): the TensorFlow
+   * flavours pad the 4×4 stride-1 convolutions 1 before and 2 after (the logit keeps the CAM
+   * map's size), add a bias to the last convolution, share one CAM FC with a bias, and advance
+   * the spectral norm on every call (no evaluation mode); see {@link flavorOptions}.
+   * Default `'pytorch'`.
+   */
+  flavor?: NetworkFlavor;
   /** Model name. Default `'discriminator'`. */
   name?: string;
 }
@@ -29,7 +42,10 @@ export type ResolvedDiscriminatorConfig = Required<DiscriminatorConfig>;
  * ```
  */
 export function resolveDiscriminatorConfig(config: DiscriminatorConfig = {}): ResolvedDiscriminatorConfig {
-  const c: ResolvedDiscriminatorConfig = { inputChannels: 3, ndf: 64, nLayers: 7, name: 'discriminator', ...config };
+  const c: ResolvedDiscriminatorConfig = { inputChannels: 3, ndf: 64, nLayers: 7, flavor: 'pytorch', name: 'discriminator', ...config };
+  if (!NETWORK_FLAVORS.includes(c.flavor)) {
+    throw new UgatitConfigError(`createDiscriminator: flavor must be one of ${NETWORK_FLAVORS.join(', ')}, received ${JSON.stringify(c.flavor)}`);
+  }
   requireInteger('createDiscriminator', 'inputChannels', c.inputChannels, 1);
   requireInteger('createDiscriminator', 'ndf', c.ndf, 1);
   requireInteger('createDiscriminator', 'nLayers', c.nLayers, 3);
@@ -39,7 +55,8 @@ export function resolveDiscriminatorConfig(config: DiscriminatorConfig = {}): Re
 /**
  * The smallest square input a discriminator of this depth accepts: its stride-2
  * convolutions halve the image n_layers − 2 times, and the two stride-1 4×4 convolutions at
- * the end need at least 2 px (after padding by 1) to leave one output pixel.
+ * the end need at least 2 px (after padding by 1) to leave one output pixel. The same bound
+ * holds for the TensorFlow flavour, whose pad of 2 after needs 3 px.
  *
  * @example
  * ```ts
@@ -56,11 +73,13 @@ export function discriminatorMinInputSize(nLayers: number): number {
 
 /**
  * Builds the U-GAT-IT discriminator (the reference's `Discriminator`: every conv reflect-padded
- * and spectral-normalised, CAM attention with spectral-normalised logit weights).
+ * and spectral-normalised, CAM attention with spectral-normalised logit weights; or with
+ * `flavor: 'tf'` one branch of the TensorFlow reference's `discriminator_{local,global}`).
  *
  * Input `[N, S, S, inputChannels]` with S ≥ {@link discriminatorMinInputSize}; outputs
- * `[logit [N, h, w, 1], camLogit [N, 2], heatmap [N, h + 1, w + 1, 1]]`. Call it with
- * `{ training: true }` to advance the spectral-norm state as PyTorch's `train()` mode does.
+ * `[logit [N, h, w, 1], camLogit [N, 2], heatmap [N, h + 1, w + 1, 1]]` (TensorFlow flavours:
+ * heatmap `[N, h, w, 1]`). Call it with `{ training: true }` to advance the spectral-norm state
+ * as PyTorch's `train()` mode does; the TensorFlow flavours advance it on every call.
  *
  * @example
  * ```ts
@@ -70,11 +89,14 @@ export function discriminatorMinInputSize(nLayers: number): number {
  */
 export function createDiscriminator(config: DiscriminatorConfig = {}): tfl.LayersModel {
   const c = resolveDiscriminatorConfig(config);
+  const f = flavorOptions(c.flavor);
   const input = tfl.input({ shape: [null, null, c.inputChannels], name: 'image' });
   const lrelu = (x: tfl.SymbolicTensor, name: string) => tfl.layers.leakyReLU({ alpha: 0.2, name }).apply(x) as tfl.SymbolicTensor;
   const snConv = (x: tfl.SymbolicTensor, filters: number, strides: number, name: string, useBias = true) => {
-    const padded = reflectionPad2D({ padding: 1, name: `${name}_pad` }).apply(x) as tfl.SymbolicTensor;
-    return spectralNormConv2D({ filters, kernelSize: 4, strides, useBias, name }).apply(padded) as tfl.SymbolicTensor;
+    const padding = strides === 1 ? f.stride1Padding : 1;
+    const padded = reflectionPad2D({ padding, name: `${name}_pad` }).apply(x) as tfl.SymbolicTensor;
+    return spectralNormConv2D({ filters, kernelSize: 4, strides, useBias, iterateInInference: f.iterateInInference, name })
+      .apply(padded) as tfl.SymbolicTensor;
   };
   const checked = minInputSize({ minSize: discriminatorMinInputSize(c.nLayers), name: 'input_size' }).apply(input) as tfl.SymbolicTensor;
   let x = lrelu(snConv(checked, c.ndf, 2, 'conv_1'), 'conv_1_lrelu');
@@ -85,8 +107,10 @@ export function createDiscriminator(config: DiscriminatorConfig = {}): tfl.Layer
   }
   channels *= 2;
   x = lrelu(snConv(x, channels, 1, `conv_${c.nLayers - 1}`), `conv_${c.nLayers - 1}_lrelu`);
-  const [features, camLogit, heatmap] = camAttentionLayer({ activation: 'leakyRelu', spectralNorm: true, name: 'cam' })
-    .apply(x) as tfl.SymbolicTensor[];
-  const logit = snConv(features, 1, 1, 'head', false);
+  const [features, camLogit, heatmap] = camAttentionLayer({
+    activation: 'leakyRelu', spectralNorm: true, sharedFc: f.sharedCamFc, normalizedScale: f.normalizedScale,
+    iterateInInference: f.iterateInInference, name: 'cam',
+  }).apply(x) as tfl.SymbolicTensor[];
+  const logit = snConv(features, 1, 1, 'head', f.headBias);
   return tfl.model({ inputs: input, outputs: [logit, camLogit, heatmap], name: c.name });
 }

@@ -93,6 +93,38 @@ export function inferTorchNetwork(sd: TorchShapes, owner: string, options: Infer
 }
 
 /**
+ * Reads the architecture of a network built by {@link createGenerator} or
+ * {@link createDiscriminator} (of any flavour) off its layers: widths from the first
+ * convolution's kernel, blocks and depth from the layer names, light from the MLP's pooling,
+ * the image size from the input.
+ *
+ * @throws {@link UgatitFormatError} for other models.
+ * @example
+ * ```ts
+ * console.log(describeNetwork(inferModelNetwork(await loadLayersModelFromDir('weights/selfie2anime/genA2B'))));
+ * ```
+ */
+export function inferModelNetwork(model: tfl.LayersModel): InferredNetwork {
+  const has = (name: string) => model.layers.some((l) => l.name === name);
+  const count = (pattern: RegExp) => model.layers.filter((l) => pattern.test(l.name)).length;
+  const kernel = (layer: string) => model.getLayer(layer).weights.find((w) => /(^|\/)kernel$/.test(w.originalName))!.shape as number[];
+  if (has('stem_conv') && has('head_conv') && has('cam')) {
+    const [, , inputChannels, ngf] = kernel('stem_conv') as [number, number, number, number];
+    const light = has('mlp_pool');
+    const imgSize = model.inputs[0]!.shape[1] as number;
+    return {
+      kind: 'generator', imgSizeInferred: !light,
+      config: { inputChannels, outputChannels: kernel('head_conv')[3]!, ngf, nBlocks: count(/^enc_res_\d+_add$/), imgSize, light },
+    };
+  }
+  if (has('conv_1') && has('head') && has('cam')) {
+    const [, , inputChannels, ndf] = kernel('conv_1') as [number, number, number, number];
+    return { kind: 'discriminator', config: { inputChannels, ndf, nLayers: count(/^conv_\d+$/) + 1 } };
+  }
+  throw new UgatitFormatError('model', `${model.name} was not built by createGenerator or createDiscriminator`);
+}
+
+/**
  * Number of trainable parameters of a model.
  *
  * @example

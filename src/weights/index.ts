@@ -10,5 +10,12 @@ export {
 export type { LoadFromDirOptions, LoadPretrainedOptions, PretrainedDirection, PretrainedGenerators, WeightsProvenance } from './pretrained';
 export { exportWeights } from './export';
 export type { ExportWeightsOptions, ExportWeightsResult } from './export';
-export { inferTorchNetwork, splitStateDicts, convertTorchCheckpoint, describeNetwork, countParameters } from './convert';
+export { inferTorchNetwork, inferModelNetwork, splitStateDicts, convertTorchCheckpoint, describeNetwork, countParameters } from './convert';
 export type { InferredNetwork, InferNetworkOptions, ConvertedNetwork, TorchShapes } from './convert';
+export {
+  loadTfCheckpoint, openTfCheckpointNetworks, inferTfCheckpointConfig, planTfCheckpoint, parseOfficialModelDir, describeTfConfig,
+} from './tf-checkpoint';
+export type {
+  LoadTfCheckpointOptions, TfCheckpointConfig, TfCheckpointModels, TfCheckpointNetworks, TfCheckpointPlan, TfWeightRow,
+  TfLoadProgress, OfficialModelDir, TfVariableShapes,
+} from './tf-checkpoint';

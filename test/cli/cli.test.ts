@@ -8,10 +8,13 @@ import {
   UGATITTrainer, decodeImage, exportWeights, readSafetensors, readTorchCheckpoint,
   saveTrainingCheckpoint, type NamedTensors,
 } from '../../src';
+import { loadLayersModelFromDir } from '../../src';
 import { useBackend } from '../helpers/backends';
 import { builtPackage } from '../helpers/package-build';
 import { runProcess } from '../helpers/processes';
 import { tinyNetworks } from '../helpers/tiny-training';
+import { expectCloseRelativeToMax } from '../helpers/fixtures';
+import { tfCheckpointDir, tfForward } from '../helpers/tf-fixtures';
 
 const ROOT = path.resolve(__dirname, '../..');
 const FIXTURES = path.join(ROOT, 'test/fixtures/pytorch-reference');
@@ -149,6 +152,50 @@ describe.each(ENTRIES)('ugatit-tf CLI: %s', (label, entry) => {
     expect(info.code).toBe(0);
     expect(info.stdout).toMatch(/disGA +discriminator \(7 layers, ndf 4, 3 channels\), 210,236 parameters/);
     expect(info.stdout).toMatch(/convertedFrom: train-step-init\.zip\.pt/);
+  });
+
+  it('converts the official TensorFlow checkpoints, translates with them, and info names the flavour', async () => {
+    const light = await cli('convert', tfCheckpointDir('light-64'), '--out', 'tfconv', '--img-size', '64');
+    expect(light.code, light.stderr).toBe(0);
+    expect(light.stdout).toMatch(/TensorFlow checkpoint \(step 1000000\), light, ch 6, n_res 4, n_dis 4, 64 px \(not fixed by the weights\), smoothing/);
+    expect(light.stdout).toMatch(/flavour tf: no CAM_logit\/dense variables/);
+    expect(light.stdout).toMatch(/reading 252 variables \(1\.0 MB\); skipping 4 Adam β power \(optimizer state\), 464 Adam moment \(optimizer state\)/);
+    expect(light.stdout).toMatch(/disLB +\d[\d,]* parameters -> tfconv\/disLB/);
+    // The converted generator gives the official output.
+    const golden = tfForward('light-64');
+    const genA2B = await loadLayersModelFromDir(path.join(dir, 'tfconv', 'genA2B'));
+    tf.tidy(() => expectCloseRelativeToMax((genA2B.predict(golden['input.A']!) as tf.Tensor[])[0]!, golden['generator_B.image']!, 1e-4, 'generator_B.image'));
+    genA2B.dispose();
+    tf.dispose(Object.values(golden));
+    const provenance = JSON.parse(await fs.readFile(path.join(dir, 'tfconv', 'provenance.json'), 'utf8'));
+    expect(provenance).toMatchObject({ convertedFrom: 'UGATIT_light.model-1000000', flavor: 'tf', dtype: 'float32', config: { light: true, ch: 6, n_dis: 4, img_size: 64, dataset: 'selfie2anime' } });
+
+    const half = await cli('convert', tfCheckpointDir('full-48'), '--out', 'tfhalf', '--float16', '--generators-only');
+    expect(half.code, half.stderr).toBe(0);
+    expect(half.stdout).toMatch(/full, ch 4, n_res 4, n_dis 5, 48 px, smoothing/);
+    expect((await fs.readdir(path.join(dir, 'tfhalf'))).sort()).toEqual(['genA2B', 'genB2A', 'provenance.json']);
+
+    const r = await cli('translate', 'images/a.png', '--weights', 'tfhalf', '--out', 'tfout', '--backend', 'cpu', '--heatmap');
+    expect(r.code, r.stderr).toBe(0);
+    const img = decodeImage(await fs.readFile(path.join(dir, 'tfout/a.png')));
+    expect([img.width, img.height]).toEqual([128, 128]);
+
+    const info = await cli('info', 'tfhalf');
+    expect(info.code, info.stderr).toBe(0);
+    expect(info.stdout).toMatch(/genA2B +generator \(full, ngf 4, 4 blocks, 48 px, 3→3 channels\), [\d,]+ parameters, [\d.]+ MB float16, tf flavour/);
+    expect(info.stdout).toMatch(/flavor: tf$/m);
+    expect((await cli('info', 'weights')).stdout).toMatch(/genA2B .* MB float32, pytorch flavour/);
+
+    for (const [args, message] of [
+      [['convert', tfCheckpointDir('light-64'), '--out', 'x', '--light'], /--light, --full and --name are for PyTorch checkpoints/],
+      [['convert', tfCheckpointDir('light-64'), '--out', 'x', '--flavor', 'tf-original'], /flavor 'tf-original' was given, but the checkpoint has no CAM_logit\/dense/],
+      [['convert', tfCheckpointDir('full-48'), '--out', 'x', '--img-size', '64'], /fix the image size at 48, received imgSize 64/],
+      [['convert', 'tfhalf', '--to', 'safetensors', '--out', 'x'], /TensorFlow-flavour network \(flavor 'tf'\)/],
+    ] as const) {
+      const e = await cli(...args);
+      expect(e.code).toBe(1);
+      expect(e.stderr.split('\n')[0]).toMatch(message);
+    }
   });
 
   it('renders a tiny avatar dataset', async () => {

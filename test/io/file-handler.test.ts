@@ -6,6 +6,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UgatitFormatError } from '../../src/errors';
 import { fileSystemHandler, loadLayersModelFromDir, modelArtifactsFromFiles, saveLayersModelToDir } from '../../src/io/file-handler';
+import { createGenerator } from '../../src/networks/generator';
 import { useBackend } from '../helpers/backends';
 
 let root = '';
@@ -101,6 +102,21 @@ describe('fileSystemHandler', () => {
     const again = await loadLayersModelFromDir(join(root, 'f16-f32'));
     again.weights.forEach((w, i) => expect(Array.from(w.read().dataSync())).toEqual(Array.from(loaded.weights[i]!.read().dataSync())));
     [model, loaded, browser, again].forEach((m) => m.dispose());
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('saveLayersModelToDir streams the same files model.save writes through the handler, float32 and float16', async () => {
+    const before = tf.memory().numTensors;
+    const model = createGenerator({ flavor: 'tf', ngf: 2, imgSize: 8, light: true });
+    for (const float16 of [false, true]) {
+      const [streamed, gathered] = [join(root, `streamed-${float16}`), join(root, `gathered-${float16}`)];
+      await saveLayersModelToDir(model, streamed, { float16 });
+      await model.save(fileSystemHandler(gathered, { float16 }));
+      for (const f of ['model.json', 'weights.bin']) {
+        expect(Buffer.compare(await readFile(join(streamed, f)), await readFile(join(gathered, f))), `${f}, float16 ${float16}`).toBe(0);
+      }
+    }
+    model.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
 

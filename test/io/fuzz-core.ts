@@ -7,6 +7,9 @@ import { modelArtifactsFromFiles } from '../../src/io/file-handler';
 import { readSafetensors, writeSafetensors } from '../../src/io/safetensors';
 import { readTorchCheckpoint } from '../../src/io/torch-checkpoint';
 import { mulberry32 } from '../helpers/random';
+import { readTfBundle } from '../../src/io/tf-bundle';
+import { parseTfCheckpointState } from '../../src/io/tf-checkpoint';
+import { assembleTable, buildTfBundle, dataBlocks, encodeBlock, indexBlockFor } from '../helpers/tf-checkpoint-writer';
 import { buildLegacyCheckpoint, buildZipCheckpoint, smallCheckpointSpec, smallLegacyCheckpoint, smallZipCheckpoint, stateDictPickle, storageBytes } from './builders';
 
 /** A deterministic generator of uint32 ({@link mulberry32}). */
@@ -83,7 +86,7 @@ export interface FuzzCase { input: Uint8Array; run: () => unknown }
 /** A reader under fuzz: makes a mutated case from the rng. */
 export interface FuzzTarget { name: string; makeCase: (rng: Rng) => FuzzCase }
 
-/** The four formats: safetensors, zip `.pt`, legacy `.pt`, and `model.json` + `weights.bin`. */
+/** The formats: safetensors, zip `.pt`, legacy `.pt`, `model.json` + `weights.bin`, TensorFlow bundles and their `checkpoint` file. */
 export function fuzzTargets(): FuzzTarget[] {
   const seedTensors: Array<Record<string, tf.Tensor>> = [
     { a: tf.tensor([1, 2, 3, 4], [2, 2]), b: tf.tensor([5, -6], [2], 'int32'), c: tf.scalar(0.5) },
@@ -112,6 +115,19 @@ export function fuzzTargets(): FuzzTarget[] {
     weights: quantization ? new Uint8Array(new Uint16Array([0x3c00, 0x4000, 0x4200, 0x4400, 0x4500, 0x4600]).buffer)
       : new Uint8Array(new Float32Array([1, 2, 3, 4, 5, 6]).buffer),
   }));
+
+  // TensorFlow bundles: tiny blocks, so that the seeds hold several data blocks and restarts.
+  const tfTensors = [
+    { name: 'a', shape: [], values: new Float32Array([0.5]) },
+    { name: 'conv/kernel', shape: [1, 1, 2, 3], values: new Float32Array([1, 2, 3, 4, 5, 6]) },
+    { name: 'conv/u', shape: [1, 3], values: new Float32Array([0.6, 0, 0.8]) },
+    { name: 'steps', shape: [2], dtype: 'int64' as const, values: new BigInt64Array([3n, -4n]) },
+    { name: 'x/bias', shape: [2], dtype: 'float64' as const, values: new Float64Array([1, -1]) },
+  ];
+  const tfSeeds = [buildTfBundle(tfTensors, { blockSize: 48, restartInterval: 2 }), buildTfBundle(tfTensors)];
+  const tfStates = ['model_checkpoint_path: "UGATIT.model-1000000"\nall_model_checkpoint_paths: "UGATIT.model-1000000"\n',
+    'model_checkpoint_path: "/abs/\\303\\251\\x41\\"q"\nall_model_checkpoint_timestamps: 1565740000.5\nlast_preserved_timestamp: 1.5e9\n']
+    .map((t) => new TextEncoder().encode(t));
 
   return [
     {
@@ -162,6 +178,41 @@ export function fuzzTargets(): FuzzTarget[] {
             disposeAll(tf.io.decodeWeights(a.weightData!, a.weightSpecs!));
           },
         };
+      },
+    },
+    {
+      name: 'tf checkpoint',
+      makeCase: (rng) => {
+        // Raw mutations of the index mostly meet the block CRCs; the other modes mutate an
+        // entry (key or BundleEntryProto) or a block's contents and reassemble valid CRCs, to
+        // reach the block and protobuf parsers, or mutate the data (the entry CRCs).
+        const seed = tfSeeds[below(rng, tfSeeds.length)]!;
+        let index = seed.index;
+        let data = seed.data;
+        const mode = below(rng, 4);
+        if (mode === 0) index = mutate(rng, seed.index, seed.index, [seed.index.length - 48, seed.index.length - 47, seed.index.length - 46]);
+        else if (mode === 1) {
+          const entries = seed.entries.map(([k, v]) => [k, v] as [Uint8Array, Uint8Array]);
+          const i = below(rng, entries.length);
+          entries[i] = below(rng, 3) ? [entries[i]![0], mutate(rng, entries[i]![1])] : [mutate(rng, entries[i]![0]), entries[i]![1]];
+          const { blocks, lastKeys } = dataBlocks(entries, 48, 2);
+          index = assembleTable(blocks, lastKeys);
+        } else if (mode === 2) {
+          const { blocks, lastKeys } = dataBlocks(seed.entries, 48, 2);
+          const which = below(rng, blocks.length + 2);
+          if (which < blocks.length) blocks[which] = mutate(rng, blocks[which]!);
+          index = which < blocks.length ? assembleTable(blocks, lastKeys)
+            : which === blocks.length ? assembleTable(blocks, lastKeys, { indexBlock: mutate(rng, indexBlockFor(blocks, lastKeys)) })
+              : assembleTable(blocks, lastKeys, { metaBlock: mutate(rng, encodeBlock([])) });
+        } else data = mutate(rng, seed.data);
+        return { input: index, run: () => disposeAll(readTfBundle(index, [data])) };
+      },
+    },
+    {
+      name: 'tf checkpoint state',
+      makeCase: (rng) => {
+        const input = mutate(rng, tfStates[below(rng, tfStates.length)]!);
+        return { input, run: () => parseTfCheckpointState(new TextDecoder().decode(input)) };
       },
     },
   ];

@@ -58,7 +58,40 @@ describeEachBackend('AdaLIN on %s', (backend) => {
     tf.dispose([x, rho, gamma, beta, y]);
   });
 
+  it('with rhoOffset uses clip(ρ − offset, 0, 1) as the TensorFlow reference with --smoothing, and has its gradient', async () => {
+    const { config } = await expectLayerContract({
+      make: () => adaLIN({ rhoInit: 1, rhoOffset: 0.1, unbiased: false, name: 'norm' }),
+      inputShapes: [[2, 4, 4, 3], [2, 3], [2, 3]],
+      outputShapes: [[2, 4, 4, 3]],
+      trainableWeights: 1,
+    });
+    expect(config).toMatchObject({ rhoInit: 1, rhoOffset: 0.1, unbiased: false });
+    const shape = [2, 3, 3, 4];
+    const x = tf.randomNormal(shape, 0.5, 2, 'float32', 31);
+    const gamma = tf.randomNormal([2, 4], 1, 0.5, 'float32', 32);
+    const beta = tf.randomNormal([2, 4], 0, 1, 'float32', 33);
+    const layer = adaLIN({ rhoOffset: 0.1, unbiased: false });
+    tf.dispose(layer.apply([x, gamma, beta]) as tf.Tensor);
+    const stored = [0, 0.05, 0.5, 1];
+    const rho = layer.trainableWeights[0]!;
+    tf.tidy(() => { rho.write(tf.tensor1d(stored)); });
+    const y = layer.apply([x, gamma, beta]) as tf.Tensor;
+    const used = stored.map((r) => Math.min(1, Math.max(0, r - 0.1)));
+    const expected = adaLinJs(x.dataSync(), shape, used, gamma.dataSync(), beta.dataSync(), 1e-5, false);
+    expect(relativeError(y.dataSync(), expected)).toBeLessThan(1e-5);
+    expect(relativeError(y.dataSync(), adaLinJs(x.dataSync(), shape, stored, gamma.dataSync(), beta.dataSync(), 1e-5, false))).toBeGreaterThan(1e-2);
+    // The clip passes no gradient to the channels clipped at 0 (ρ ≤ 0.1).
+    const variable = rho.read() as tf.Variable;
+    const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(layer.apply([x, gamma, beta]) as tf.Tensor, x)) as tf.Scalar, [variable]);
+    const g = Array.from(grads[variable.name]!.dataSync());
+    expect(g.slice(0, 2)).toEqual([0, 0]);
+    expect(Math.abs(g[2]!)).toBeGreaterThan(0);
+    tf.dispose([x, gamma, beta, y, value, ...Object.values(grads)]);
+    layer.dispose();
+  });
+
   it('rejects bad arguments and inputs, naming the value', () => {
+    expect(() => new AdaLIN({ rhoOffset: 1 })).toThrow(/rhoOffset must be in \[0, 1\), received 1/);
     expect(() => new AdaLIN({ rhoInit: -0.1 })).toThrow(/rhoInit must be in \[0, 1\], received -0\.1/);
     expect(() => adaLIN({ epsilon: -1 })).toThrow(/epsilon must be positive, received -1/);
     const x = tf.zeros([1, 3, 3, 4]);

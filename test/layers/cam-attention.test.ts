@@ -103,6 +103,82 @@ describeEachBackend('CAMAttention on %s', (backend) => {
     layer.dispose();
   });
 
+  it.each([
+    { args: { sharedFc: true }, trainable: 4, nonTrainable: 0, shape: [2, 3, 4, 5] },
+    { args: { sharedFc: true, separateLogitFc: true }, trainable: 6, nonTrainable: 0, shape: [2, 3, 4, 5] },
+    { args: { sharedFc: true, spectralNorm: true, normalizedScale: true, iterateInInference: true, activation: 'leakyRelu' as const }, trainable: 4, nonTrainable: 2, shape: [2, 3, 3, 4] },
+  ])('passes the layer contract in the TensorFlow layouts ($args)', async ({ args, trainable, nonTrainable, shape }) => {
+    const { config } = await expectLayerContract({
+      make: () => camAttentionLayer({ ...args, name: 'cam' }),
+      inputShapes: [shape],
+      outputShapes: [shape, [shape[0]!, 2], [...shape.slice(0, 3), 1]],
+      trainableWeights: trainable,
+      nonTrainableWeights: nonTrainable,
+    });
+    expect(config).toMatchObject(args);
+  });
+
+  it('sharedFc: one FC with a bias gives both logits, and w + b re-weights both halves (TensorFlow generator)', () => {
+    const layer = camAttentionLayer({ sharedFc: true });
+    const x = tf.randomNormal([2, 3, 3, 4], 0, 1, 'float32', 54) as tf.Tensor4D;
+    const out = layer.apply(x) as tf.Tensor[];
+    const expected = tf.tidy(() => {
+      const w = weight(layer, 'fc_kernel') as tf.Tensor2D;
+      const b = weight(layer, 'fc_bias');
+      const scale = tf.add(w, b) as tf.Tensor2D;
+      const [features, logit, heatmap] = referenceCam(x, w, w, scale, scale, weight(layer, 'conv1x1_kernel') as tf.Tensor4D,
+        weight(layer, 'conv1x1_bias') as tf.Tensor1D, false);
+      return [features, tf.add(logit, b), heatmap].map(tf.keep);
+    });
+    out.forEach((t, i) => expect(relativeError(t.dataSync(), expected[i].dataSync()), `output ${i}`).toBeLessThan(1e-5));
+    tf.dispose([x, ...out, ...expected]);
+    layer.dispose();
+  });
+
+  it('separateLogitFc: the logits come from their own FC, fc only re-weights (TensorFlow before 2019-08-20)', () => {
+    const layer = camAttentionLayer({ sharedFc: true, separateLogitFc: true });
+    const x = tf.randomNormal([2, 3, 3, 4], 0, 1, 'float32', 55) as tf.Tensor4D;
+    const out = layer.apply(x) as tf.Tensor[];
+    const expected = tf.tidy(() => {
+      const scale = tf.add(weight(layer, 'fc_kernel'), weight(layer, 'fc_bias')) as tf.Tensor2D;
+      const lw = weight(layer, 'logit_fc_kernel') as tf.Tensor2D;
+      const [features, logit, heatmap] = referenceCam(x, lw, lw, scale, scale, weight(layer, 'conv1x1_kernel') as tf.Tensor4D,
+        weight(layer, 'conv1x1_bias') as tf.Tensor1D, false);
+      return [features, tf.add(logit, weight(layer, 'logit_fc_bias')), heatmap].map(tf.keep);
+    });
+    out.forEach((t, i) => expect(relativeError(t.dataSync(), expected[i].dataSync()), `output ${i}`).toBeLessThan(1e-5));
+    tf.dispose([x, ...out, ...expected]);
+    layer.dispose();
+  });
+
+  it.each([true, false])('TensorFlow discriminator: logits pool·w/‖w‖ + b, re-weighting by w/‖w‖ + b (normalizedScale %s: raw w + b), u := sign(u) on every call', (normalizedScale) => {
+    const layer = camAttentionLayer({ activation: 'leakyRelu', spectralNorm: true, sharedFc: true, normalizedScale, iterateInInference: true });
+    const x = tf.randomNormal([2, 3, 3, 4], 0, 1, 'float32', 56) as tf.Tensor4D;
+    tf.dispose(layer.apply(x) as tf.Tensor[]);
+    tf.tidy(() => { layer.weights.find((w) => w.originalName.endsWith('/fc_u'))!.write(tf.tensor1d([-0.3])); });
+    const out = layer.apply(x) as tf.Tensor[];
+    expect(Array.from(weight(layer, 'fc_u').dataSync())).toEqual([-1]);
+    const expected = tf.tidy(() => {
+      const w = weight(layer, 'fc_kernel') as tf.Tensor2D;
+      const b = weight(layer, 'fc_bias');
+      const sn = tf.div(w, tf.norm(w)) as tf.Tensor2D;
+      const scale = tf.add(normalizedScale ? sn : w, b) as tf.Tensor2D;
+      const [features, logit, heatmap] = referenceCam(x, sn, sn, scale, scale, weight(layer, 'conv1x1_kernel') as tf.Tensor4D,
+        weight(layer, 'conv1x1_bias') as tf.Tensor1D, true);
+      return [features, tf.add(logit, b), heatmap].map(tf.keep);
+    });
+    out.forEach((t, i) => expect(relativeError(t.dataSync(), expected[i].dataSync()), `output ${i}`).toBeLessThan(1e-5));
+    tf.dispose([x, ...out, ...expected]);
+    layer.dispose();
+  });
+
+  it('refuses option combinations no reference has, naming them', () => {
+    expect(() => camAttentionLayer({ separateLogitFc: true })).toThrow(/separateLogitFc needs sharedFc and no spectralNorm/);
+    expect(() => camAttentionLayer({ sharedFc: true, separateLogitFc: true, spectralNorm: true })).toThrow(/separateLogitFc needs sharedFc and no spectralNorm/);
+    expect(() => camAttentionLayer({ normalizedScale: true })).toThrow(/normalizedScale needs spectralNorm/);
+    expect(() => camAttentionLayer({ iterateInInference: true })).toThrow(/iterateInInference needs spectralNorm/);
+  });
+
   it('rejects an unknown activation, naming it', () => {
     expect(() => new CAMAttention({ activation: 'gelu' as 'relu' })).toThrow(/activation must be 'relu' or 'leakyRelu', received "gelu"/);
   });

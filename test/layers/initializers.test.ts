@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, expect, it } from 'vitest';
-import { TorchUniform, UnitNormal } from '../../src/layers/initializers';
+import { TorchUniform, UnitNormal, withoutWeightDraws } from '../../src/layers/initializers';
 import { describeEachBackend, useBackend } from '../helpers/backends';
 import { expectLayerContract } from '../helpers/layer-contract';
 
@@ -23,6 +23,16 @@ describeEachBackend('TorchUniform and UnitNormal on %s', (backend) => {
     expect(Math.abs(mean)).toBeLessThan(0.02 * bound);
     t.dispose();
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('withoutWeightDraws gives zeros while building, draws again after, even when the build throws', () => {
+    const init = new TorchUniform({ fanIn: 4 });
+    const zero = withoutWeightDraws(() => init.apply([6]));
+    expect(Array.from(zero.dataSync())).toEqual([0, 0, 0, 0, 0, 0]);
+    expect(() => withoutWeightDraws(() => { throw new Error('boom'); })).toThrow('boom');
+    const drawn = init.apply([6]);
+    expect(Array.from(drawn.dataSync()).some((v) => v !== 0)).toBe(true);
+    tf.dispose([zero, drawn]);
   });
 
   it('TorchUniform is reproducible with a seed', () => {

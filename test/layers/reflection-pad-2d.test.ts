@@ -5,12 +5,16 @@ import { UgatitConfigError } from '../../src/errors';
 import { describeEachBackend, useBackend } from '../helpers/backends';
 import { expectLayerContract } from '../helpers/layer-contract';
 
-/** PyTorch's ReflectionPad2d on an NHWC array, in float64: index i of the padded axis reads input |i − p| mirrored at the far end. */
-function reflectJs(x: Float64Array, [n, h, w, c]: number[], p: number): Float64Array {
-  const H = h + 2 * p;
-  const W = w + 2 * p;
+/**
+ * PyTorch's ReflectionPad2d (p on every side) or TensorFlow's tf.pad 'REFLECT' ([before, after])
+ * on an NHWC array, in float64: index i of the padded axis reads input |i − before| mirrored at the far end.
+ */
+function reflectJs(x: Float64Array, [n, h, w, c]: number[], p: number | [number, number]): Float64Array {
+  const [before, after] = typeof p === 'number' ? [p, p] : p;
+  const H = h + before + after;
+  const W = w + before + after;
   const mirror = (i: number, size: number) => {
-    const j = Math.abs(i - p);
+    const j = Math.abs(i - before);
     return j < size ? j : 2 * (size - 1) - j;
   };
   const out = new Float64Array(n * H * W * c);
@@ -82,7 +86,53 @@ describeEachBackend('ReflectionPad2D on %s', (backend) => {
     tf.dispose([x, r, ours, builtin, centre]);
   });
 
+  it('pads [before, after] as TensorFlow\'s asymmetric REFLECT pad, and passes the layer contract so', async () => {
+    for (const pad of [[1, 2], [1, 0], [0, 2], [3, 1]] as Array<[number, number]>) {
+      const shape = [2, 5, 4, 3];
+      const x = tf.randomNormal(shape, 0, 1, 'float32', 4);
+      const y = reflectionPad2d(x as tf.Tensor4D, pad);
+      expect(y.shape).toEqual([2, 5 + pad[0] + pad[1], 4 + pad[0] + pad[1], 3]);
+      expect(Array.from(y.dataSync()), `[${pad}]`).toEqual(Array.from(Float32Array.from(reflectJs(Float64Array.from(x.dataSync()), shape, pad))));
+      tf.dispose([x, y]);
+    }
+    const { config } = await expectLayerContract({
+      make: () => reflectionPad2D({ padding: [1, 2], name: 'pad' }),
+      inputShapes: [[2, 5, 6, 3]],
+      outputShapes: [[2, 8, 9, 3]],
+      trainableWeights: 0,
+    });
+    expect(config.padding).toEqual([1, 2]);
+  });
+
+  it.each([
+    { shape: [1, 6, 7, 2], pad: [1, 2] as [number, number] },
+    { shape: [1, 6, 5, 1], pad: [1, 0] as [number, number] },
+    { shape: [1, 7, 6, 2], pad: [2, 3] as [number, number] },
+  ])('has the gradient of central finite differences with [before, after] = $pad', ({ shape, pad }) => {
+    const x = tf.randomNormal(shape, 0, 1, 'float32', 9);
+    const r = tf.randomNormal([1, shape[1]! + pad[0] + pad[1], shape[2]! + pad[0] + pad[1], shape[3]!], 0, 1, 'float32', 10);
+    const xs = Float64Array.from(x.dataSync());
+    const rs = Float64Array.from(r.dataSync());
+    const f = (v: Float64Array) => reflectJs(v, shape, pad).reduce((s, e, i) => s + e * rs[i], 0);
+    const h = 1e-3;
+    const fd = xs.map((_, i) => {
+      const plus = xs.slice(); plus[i] += h;
+      const minus = xs.slice(); minus[i] -= h;
+      return (f(plus) - f(minus)) / (2 * h);
+    });
+    const ours = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(reflectionPad2d(v as tf.Tensor4D, pad), r)))(x);
+    const o = ours.dataSync();
+    const worst = Math.max(...Array.from(fd, (e, i) => Math.abs(o[i] - e)));
+    expect(worst).toBeLessThan(1e-5 * Math.max(...Array.from(fd, Math.abs)));
+    tf.dispose([x, r, ours]);
+  });
+
   it('rejects bad paddings and inputs, naming the value', () => {
+    expect(() => reflectionPad2D({ padding: [1, -2] })).toThrow(/padding must be a non-negative integer or \[before, after\] of them, received \[1,-2\]/);
+    expect(() => reflectionPad2D({ padding: [1] as unknown as [number, number] })).toThrow(/received \[1\]/);
+    const small = tf.zeros([1, 2, 8, 1]) as tf.Tensor4D;
+    expect(() => reflectionPad2d(small, [1, 2])).toThrow(/padding \[1, 2\] needs height and width above 2, received 2×8/);
+    small.dispose();
     expect(() => reflectionPad2D({ padding: -1 })).toThrow(/padding must be a non-negative integer, received -1/);
     expect(() => new ReflectionPad2D({ padding: 1.5 })).toThrow(UgatitConfigError);
     const x = tf.zeros([1, 3, 8, 1]) as tf.Tensor4D;

@@ -59,6 +59,28 @@ describeEachBackend('SpectralNormConv2D on %s', (backend) => {
     layer.dispose();
   });
 
+  it('with iterateInInference advances u, v on every call, as TensorFlow\'s spectral norm (no evaluation mode)', async () => {
+    const { config } = await expectLayerContract({
+      make: () => spectralNormConv2D({ filters: 4, kernelSize: 3, iterateInInference: true, name: 'conv' }),
+      inputShapes: [[1, 5, 5, 2]],
+      outputShapes: [[1, 3, 3, 4]],
+      trainableWeights: 2,
+      nonTrainableWeights: 2,
+    });
+    expect(config.iterateInInference).toBe(true);
+    const layer = spectralNormConv2D({ filters: 3, kernelSize: 2, iterateInInference: true });
+    const x = tf.randomNormal([1, 4, 4, 2], 0, 1, 'float32', 44);
+    tf.dispose(layer.apply(x) as tf.Tensor);
+    for (const kwargs of [{}, { training: false }, { training: true }]) {
+      const u0 = values(layer, 'u');
+      const next = powerIterationJs(values(layer, 'kernel'), 8, 3, u0);
+      tf.dispose(layer.apply(x, kwargs) as tf.Tensor);
+      expect(relativeError(values(layer, 'u'), next.u), JSON.stringify(kwargs)).toBeLessThan(1e-5);
+    }
+    tf.dispose(x);
+    layer.dispose();
+  });
+
   it('differentiates through σ: the kernel gradient equals float64 finite differences', () => {
     const [shape, k, cout, stride] = [[1, 5, 5, 2], 3, 2, 2];
     const rows = k * k * shape[3];

@@ -44,6 +44,19 @@ describeEachBackend('SpectralNormDense on %s', (backend) => {
     layer.dispose();
   });
 
+  it('with iterateInInference advances u on calls outside training too (TensorFlow\'s spectral norm)', () => {
+    const layer = spectralNormDense({ units: 3, iterateInInference: true });
+    const x = tf.randomNormal([2, 4], 0, 1, 'float32', 34);
+    tf.dispose(layer.apply(x) as tf.Tensor);
+    const u0 = values(layer, 'u');
+    const next = powerIterationJs(values(layer, 'kernel'), 4, 3, u0);
+    tf.dispose(layer.apply(x, { training: false }) as tf.Tensor);
+    expect(relativeError(values(layer, 'u'), next.u)).toBeLessThan(1e-5);
+    expect(layer.getConfig().iterateInInference).toBe(true);
+    tf.dispose(x);
+    layer.dispose();
+  });
+
   it('differentiates through σ: the kernel gradient equals float64 finite differences', () => {
     const [batch, inF, units] = [3, 4, 3];
     const layer = spectralNormDense({ units, useBias: false });

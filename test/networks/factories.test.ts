@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
-  createDiscriminator, createGenerator, discriminatorMinInputSize, exportTorchStateDict, loadTorchStateDict,
+  createDiscriminator, createGenerator, discriminatorMinInputSize, exportTorchStateDict, loadTorchStateDict, networkFlavor,
   UgatitConfigError, UgatitFormatError,
 } from '../../src';
 import type { DiscriminatorConfig, GeneratorConfig, NamedTensors } from '../../src';
@@ -111,6 +111,52 @@ describeEachBackend('network factories on %s', (backend) => {
     tf.dispose([x, logit, camLogit, heatmap, ...Object.values(sd), ...Object.values(again)]);
     dis.dispose();
     twin.dispose();
+  });
+});
+
+describe('TensorFlow flavours on cpu', () => {
+  beforeAll(() => useBackend('cpu'));
+
+  it.each(['tf', 'tf-original'] as const)('%s: 256 px discriminators give the official 8×8 (global) and 32×32 (local) logits and heatmaps', (flavor) => {
+    const x = tf.randomUniform([1, 256, 256, 3], -1, 1, 'float32', 4);
+    for (const [nLayers, side] of [[7, 8], [5, 32]] as const) {
+      const dis = createDiscriminator({ flavor, ndf: 1, nLayers });
+      const [logit, camLogit, heatmap] = dis.predict(x) as tf.Tensor[];
+      expect(logit.shape).toEqual([1, side, side, 1]);
+      expect(heatmap.shape).toEqual([1, side, side, 1]);
+      expect(camLogit.shape).toEqual([1, 2]);
+      tf.dispose([logit, camLogit, heatmap]);
+      dis.dispose();
+    }
+    x.dispose();
+  });
+
+  it.each([
+    { flavor: 'tf' as const, light: true, extra: 0 }, { flavor: 'tf' as const, light: false, extra: 0 },
+    { flavor: 'tf-original' as const, light: true, extra: 2 },
+  ])('$flavor generator (light $light): the PyTorch weights plus conv biases, γ/β, MLP biases, one CAM FC with bias', ({ flavor, light, extra }) => {
+    const gen = createGenerator({ flavor, ngf: 2, imgSize: 16, light });
+    const pytorch = createGenerator({ ngf: 2, imgSize: 16, light });
+    const x = tf.randomUniform([2, 16, 16, 3], -1, 1, 'float32', 5);
+    const [image, camLogit, heatmap] = gen.predict(x) as tf.Tensor[];
+    expect([image.shape, camLogit.shape, heatmap.shape]).toEqual([[2, 16, 16, 3], [2, 2], [2, 4, 4, 1]]);
+    // 22 conv biases (stem, 2 down, 8 encoder, 8 decoder, 2 up, head), 2·(1 + 2 + 8) norm γ/β,
+    // 4 MLP biases; fc_kernel/fc_bias replace gap_fc/gmp_fc (tf-original adds logit_fc_kernel/bias).
+    expect(gen.trainableWeights.length).toBe(pytorch.trainableWeights.length + 22 + 22 + 4 + extra);
+    expect(networkFlavor(gen)).toBe(flavor);
+    expect(networkFlavor(pytorch)).toBe('pytorch');
+    expect(() => exportTorchStateDict(gen)).toThrow(/TensorFlow-flavour network \(flavor '.*'\): its biases, affine norms and shared CAM FC have no place/);
+    tf.dispose([x, image, camLogit, heatmap]);
+    gen.dispose();
+    pytorch.dispose();
+  });
+
+  it('refuses flavour options that contradict the flavour', () => {
+    expect(() => createGenerator({ flavor: 'tf', nBlocks: 2 })).toThrow(/flavor 'tf' needs nBlocks 4 .*received 2/);
+    expect(() => createGenerator({ flavor: 'tf', unbiasedVariance: true })).toThrow(/uses biased variances .* contradicts it/);
+    expect(() => createGenerator({ smoothing: false })).toThrow(/smoothing is the TensorFlow reference's flag/);
+    expect(() => createGenerator({ flavor: 'keras' as 'tf' })).toThrow(/flavor must be one of pytorch, tf, tf-original, received "keras"/);
+    expect(() => createDiscriminator({ flavor: 'keras' as 'tf' })).toThrow(UgatitConfigError);
   });
 });
 
