@@ -9,7 +9,7 @@ import {
   saveTrainingCheckpoint, type NamedTensors,
 } from '../../src';
 import { loadLayersModelFromDir } from '../../src';
-import { useBackend } from '../helpers/backends';
+import { backendUnavailable, useBackend } from '../helpers/backends';
 import { builtPackage } from '../helpers/package-build';
 import { runProcess } from '../helpers/processes';
 import { tinyNetworks } from '../helpers/tiny-training';
@@ -85,7 +85,10 @@ describe.each(ENTRIES)('ugatit-tf CLI: %s', (label, entry) => {
   it('translates with the shipped avatars weights by default, found from where the command line lives', async () => {
     const r = await cli('translate', 'images/a.png', '--out', 'default');
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/translating 1 image a2b with .*weights\/avatars on wasm/);
+    // --backend auto: the native backend where this machine has it built, else wasm, saying why.
+    expect(r.stderr).toMatch(backendUnavailable('tensorflow')
+      ? /translating 1 image a2b with .*weights\/avatars on wasm \(auto: the native tensorflow backend is not installed\)/
+      : /translating 1 image a2b with .*weights\/avatars on tensorflow \(@tensorflow\/tfjs-node, TensorFlow \d/);
     const img = decodeImage(await fs.readFile(path.join(dir, 'default/a.png')));
     expect([img.width, img.height]).toEqual([128, 128]);
   });
@@ -98,8 +101,8 @@ describe.each(ENTRIES)('ugatit-tf CLI: %s', (label, entry) => {
   });
 
   it('--threads 2 runs wasm on two threads: the same pixels as one thread, and the process exits', async () => {
-    const one = await cli('translate', 'images/a.png', '--weights', 'weights', '--out', 't1', '--threads', '1');
-    const two = await cli('translate', 'images/a.png', '--weights', 'weights', '--out', 't2', '--threads', '2');
+    const one = await cli('translate', 'images/a.png', '--weights', 'weights', '--out', 't1', '--backend', 'wasm', '--threads', '1');
+    const two = await cli('translate', 'images/a.png', '--weights', 'weights', '--out', 't2', '--backend', 'wasm', '--threads', '2');
     expect([one.code, two.code]).toEqual([0, 0]);
     expect(one.stderr).toMatch(/on wasm$/m);
     expect(two.stderr).toMatch(/on wasm \(2 threads\)$/m);
