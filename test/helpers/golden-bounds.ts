@@ -103,7 +103,10 @@ export function boundViolations(c: StepComparison, b: StepBounds): string[] {
   if (c.state.total === 0) out.push(`${at}: no state compared`);
   if (!(c.state.maxAbs <= b.state.all)) out.push(`${at}: state ${c.state.where} off by ${c.state.maxAbs.toExponential(2)} (> ${b.state.all})`);
   const above = c.state.above['0.000005'] ?? 0;
-  if (above > b.state.count) out.push(`${at}: ${above} of ${c.state.total} state elements off by more than 5e-6 (at most ${b.state.count})`);
+  if (above > b.state.count) {
+    const where = Object.entries(c.state.aboveByKey).sort((x, y) => y[1] - x[1]).slice(0, 5).map(([k, n]) => `${k} ${n}`).join(', ');
+    out.push(`${at}: ${above} of ${c.state.total} state elements off by more than 5e-6 (at most ${b.state.count}); most in ${where}`);
+  }
   if (b.moments) {
     if (c.moments.length === 0) out.push(`${at}: no Adam moments compared`);
     for (const m of c.moments) {

@@ -84,7 +84,7 @@ export interface StepComparison {
   /** Every gradient tensor: `grad_d.<net>.<key>` / `grad_g.<net>.<key>`. */
   grads: TensorError[];
   /** Parameters and buffers after the step: max |Δ| and how many elements exceed each threshold. */
-  state: { maxAbs: number; where: string; total: number; above: Record<string, number> };
+  state: { maxAbs: number; where: string; total: number; above: Record<string, number>; aboveByKey: Record<string, number> };
   /** Adam moments (`adam_d|adam_g.<net>.<param>.exp_avg|exp_avg_sq`), where the fixture records them. */
   moments: TensorError[];
   /** Keys present on one side only (must be empty). */
@@ -115,7 +115,7 @@ export async function compareTrainingWithReference(f: TrainingFixture, trainerOp
   trainerOptions?.(trainer);
   const out: StepComparison[] = [];
   for (let step = 1; step <= f.config.steps; step++) {
-    const cmp: StepComparison = { step, losses: [], reported: { discriminator: [], generator: [] }, grads: [], state: { maxAbs: 0, where: '', total: 0, above: {} }, moments: [], missing: [] };
+    const cmp: StepComparison = { step, losses: [], reported: { discriminator: [], generator: [] }, grads: [], state: { maxAbs: 0, where: '', total: 0, above: {}, aboveByKey: {} }, moments: [], missing: [] };
     const realA = toNHWC(f.tensors[`step${step}.real_A`]) as tf.Tensor4D;
     const realB = toNHWC(f.tensors[`step${step}.real_B`]) as tf.Tensor4D;
     const result = await trainer.step(realA, realB, {
@@ -150,6 +150,7 @@ export async function compareTrainingWithReference(f: TrainingFixture, trainerOp
           const d = Math.abs(a[i] - e[i]);
           if (!(d <= cmp.state.maxAbs)) { cmp.state.maxAbs = d; cmp.state.where = `${net}.${key}[${i}]`; }
           for (const t of STATE_THRESHOLDS) if (d > t) cmp.state.above[String(t)] = (cmp.state.above[String(t)] ?? 0) + 1;
+          if (d > 5e-6) cmp.state.aboveByKey[`${net}.${key}`] = (cmp.state.aboveByKey[`${net}.${key}`] ?? 0) + 1;
         }
         cmp.state.total += e.length;
       }
