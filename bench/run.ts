@@ -2,11 +2,15 @@
  * `npm run bench [-- options]`: times U-GAT-IT inference and training workloads on one tfjs
  * backend, each workload in a fresh Node process so that its peak RSS is its own.
  *
- *   --backend wasm|cpu   backend (default wasm)
+ *   --backend name       tensorflow, wasm or cpu (default wasm)
  *   --only a,b           workloads to run (default: the default set; see --list)
  *   --runs N             timed runs per workload after one warm-up (default: per workload)
  *   --json file          also write the results as JSON
  *   --threads N          wasm only: the threaded SIMD build with N threads (default: single-threaded)
+ *   --pytorch-threads N  PyTorch threads for the side-by-side run (default: the threads ours
+ *                        uses: TensorFlow's intra-op pool, $TF_NUM_INTRAOP_THREADS or every core;
+ *                        wasm's --threads; 1 on cpu)
+ *   --no-pytorch         skip bench/pytorch (default: run it after ours and print the ratios)
  *   --list               list the workloads and exit
  */
 import { spawnSync } from 'node:child_process';
@@ -14,9 +18,10 @@ import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { mib, summarize, table, type Summary } from './stats';
+import { runPytorchSide, type PytorchSide } from './pytorch-side';
 import { WORKLOADS } from './workloads';
 
-interface Options { backend: string; only?: string[]; runs?: number; json?: string; list: boolean; worker?: string; threads?: number }
+interface Options { backend: string; only?: string[]; runs?: number; json?: string; list: boolean; worker?: string; threads?: number; pytorch: boolean; pytorchThreads?: number }
 
 /** Result of one workload. */
 export interface WorkloadResult {
@@ -47,7 +52,7 @@ export interface WorkloadResult {
 }
 
 function parse(argv: string[]): Options {
-  const o: Options = { backend: 'wasm', list: false };
+  const o: Options = { backend: 'wasm', list: false, pytorch: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => {
@@ -62,8 +67,11 @@ function parse(argv: string[]): Options {
     else if (a === '--list') o.list = true;
     else if (a === '--threads') o.threads = Number(next());
     else if (a === '--worker') o.worker = next();
+    else if (a === '--no-pytorch') o.pytorch = false;
+    else if (a === '--pytorch-threads') o.pytorchThreads = Number(next());
     else throw new Error(`unknown option ${a}`);
   }
+  if (o.pytorchThreads !== undefined && !(Number.isInteger(o.pytorchThreads) && o.pytorchThreads >= 1)) throw new Error(`--pytorch-threads must be a positive integer, received ${o.pytorchThreads}`);
   if (o.runs !== undefined && !(Number.isInteger(o.runs) && o.runs >= 1)) throw new Error(`--runs must be a positive integer, received ${o.runs}`);
   if (o.only) {
     for (const n of o.only) {
@@ -85,6 +93,7 @@ async function worker(o: Options): Promise<void> {
     threads = await useWasmThreadsInNode(o.threads);
   } else {
     await useCliBackend(o.backend);
+    if (o.backend === 'tensorflow') threads = tensorflowThreads();
   }
   const w = WORKLOADS.find((x) => x.name === o.worker)!;
   const memOf = () => { const m = tf.memory(); return { numTensors: m.numTensors, numBytes: m.numBytes }; };
@@ -116,6 +125,29 @@ async function worker(o: Options): Promise<void> {
   };
   // Exit explicitly: the threaded wasm build's pthread workers would keep the process alive.
   process.stdout.write(`\n${JSON.stringify(result)}\n`, () => process.exit(0));
+}
+
+/** TensorFlow's intra-op pool: $TF_NUM_INTRAOP_THREADS where set, else one thread per core. */
+function tensorflowThreads(): number {
+  const n = Number(process.env.TF_NUM_INTRAOP_THREADS);
+  return Number.isInteger(n) && n > 0 ? n : cpus().length;
+}
+
+/** Our backend's thread count, which PyTorch gets too unless --pytorch-threads says otherwise. */
+function oursThreads(o: Options): number {
+  if (o.backend === 'tensorflow') return tensorflowThreads();
+  return o.threads ?? 1;
+}
+
+function sideBySide(results: WorkloadResult[], side: PytorchSide): string {
+  if ('unavailable' in side) return `PyTorch side skipped: ${side.unavailable}`;
+  const rows = results.filter((r) => !r.error).flatMap((r) => {
+    const p = side.results.find((x) => x.name === r.name);
+    if (!p) return [];
+    const ours = r.seconds.median / r.items;
+    return [[r.name, `${ours.toFixed(3)} s`, `${p.secondsPerItem.toFixed(3)} s`, `${(ours / p.secondsPerItem).toFixed(2)}×`, `${(r.cpuSeconds.median / r.items / p.cpuSecondsPerItem).toFixed(2)}×`]];
+  });
+  return `side by side, per ${results.some((r) => r.unit === 'iteration') ? 'image or iteration' : 'image'} (torch ${side.torch}, ${side.threads} thread(s)):\n${table(['workload', 'ugatit-tf', 'PyTorch', 'time ratio', 'cpu ratio'], rows)}`;
 }
 
 function runChild(o: Options, name: string): WorkloadResult {
@@ -165,16 +197,24 @@ async function main(): Promise<void> {
     results.push(r);
     if (r.error) process.stderr.write(`bench: ${name} failed: ${r.error}\n`);
   }
+  const pytorch: PytorchSide = o.pytorch ? runPytorchSideLogged(names, o) : { unavailable: '--no-pytorch' };
   const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version, platform: process.platform };
-  console.log(`backend ${o.backend}${o.threads ? ` (${o.threads} threads)` : ''}; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}; ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}`);
+  console.log(`backend ${o.backend} (${oursThreads(o)} thread(s)); load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}; ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}`);
   console.log(render(results));
+  console.log(sideBySide(results, pytorch));
   for (const r of results) {
     const trace = r.extra?.trace as Array<{ call: number; rssMiB: number; numTensors: number }> | undefined;
     if (trace?.length) {
       console.log(`${r.name}: RSS ${trace.map((t) => `${t.call}:${t.rssMiB.toFixed(0)}`).join(' ')} MiB; tensors ${trace.map((t) => t.numTensors).join(' ')}`);
     }
   }
-  if (o.json) writeFileSync(o.json, `${JSON.stringify({ date: new Date().toISOString(), machine, loadAverage: loadavg(), backend: o.backend, threads: o.threads ?? 1, results }, null, 2)}\n`);
+  if (o.json) writeFileSync(o.json, `${JSON.stringify({ date: new Date().toISOString(), machine, loadAverage: loadavg(), backend: o.backend, threads: oursThreads(o), results, pytorch }, null, 2)}\n`);
+}
+
+function runPytorchSideLogged(names: string[], o: Options): PytorchSide {
+  const threads = o.pytorchThreads ?? oursThreads(o);
+  process.stderr.write(`bench: the same workloads on PyTorch (${threads} thread(s))…\n`);
+  return runPytorchSide(names, threads, o.runs);
 }
 
 main().catch((e: unknown) => {
