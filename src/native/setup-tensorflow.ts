@@ -76,6 +76,10 @@ export async function setupTensorflow(options: SetupTensorflowOptions = {}): Pro
   }
 
   checkPlatform();
+  // Every input is checked before deps/ is cleared: a mistyped path must not break a working build.
+  if (options.from) checkInstallation(path.resolve(options.from));
+  if (options.wheel && !existsSync(path.resolve(options.wheel))) throw new UgatitError(`setup-tensorflow: no wheel at ${path.resolve(options.wheel)}`);
+  const python = options.from ? '' : findPython();
   say(`setting up ${pkg.name} ${pkg.version} in ${pkg.root}`);
   rmSync(path.join(pkg.root, 'deps'), { recursive: true, force: true });
   mkdirSync(pkg.libDir, { recursive: true });
@@ -84,13 +88,10 @@ export async function setupTensorflow(options: SetupTensorflowOptions = {}): Pro
     say(`1/4 taking TensorFlow's C library and headers from ${options.from}`);
     copyInstallation(path.resolve(options.from), path.join(pkg.root, 'deps'));
   } else {
-    const python = findPython();
     wheel = options.wheel ? path.resolve(options.wheel) : undefined;
     if (!wheel) {
       say(`1/4 downloading ${source} with pip (a few hundred MB, cached for later runs)`);
       wheel = await downloadTensorflowWheel(python, variant, version, (l) => say(`    ${l}`));
-    } else if (!existsSync(wheel)) {
-      throw new UgatitError(`setup-tensorflow: no wheel at ${wheel}`);
     }
     say(`2/4 unpacking the C library and headers of ${path.basename(wheel)}`);
     await extractTensorflowWheel(python, wheel, path.join(pkg.root, 'deps'));
@@ -125,13 +126,18 @@ function linkLibraries(root: string): void {
   }
 }
 
-function copyInstallation(from: string, deps: string): void {
-  for (const lib of ['libtensorflow_cc.so.2', 'libtensorflow_framework.so.2']) {
+const LIBRARIES = ['libtensorflow_cc.so.2', 'libtensorflow_framework.so.2'];
+
+function checkInstallation(from: string): void {
+  for (const lib of LIBRARIES) {
     if (!existsSync(path.join(from, lib))) throw new UgatitError(`setup-tensorflow --from: ${from} has no ${lib} (give the tensorflow package folder)`);
-    copyFileSync(path.join(from, lib), path.join(deps, 'lib', lib));
   }
+  if (!existsSync(path.join(from, 'include', 'tensorflow', 'c', 'c_api.h'))) throw new UgatitError(`setup-tensorflow --from: ${from} has no include/tensorflow/c/c_api.h`);
+}
+
+function copyInstallation(from: string, deps: string): void {
+  for (const lib of LIBRARIES) copyFileSync(path.join(from, lib), path.join(deps, 'lib', lib));
   const include = path.join(from, 'include');
-  if (!existsSync(path.join(include, 'tensorflow', 'c', 'c_api.h'))) throw new UgatitError(`setup-tensorflow --from: ${from} has no include/tensorflow/c/c_api.h`);
   for (const sub of ['tensorflow/c', 'tensorflow/core/platform', 'tsl', 'xla/tsl']) copyTree(path.join(include, sub), path.join(deps, 'include', sub));
 }
 
