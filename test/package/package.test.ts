@@ -57,7 +57,7 @@ afterAll(async () => { if (project) await fs.rm(project, { recursive: true, forc
 describe('the npm package', () => {
   it('ships the generators and no discriminators: 2.7 MB of weights in a tarball under 4 MB', () => {
     const paths = pkg.files.map((f) => f.path);
-    for (const f of ['dist/cli.js', 'dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts', 'README.md', 'package.json',
+    for (const f of ['dist/cli.js', 'dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts', 'README.md', 'LICENSE', 'package.json',
       'weights/avatars/provenance.json', 'weights/avatars/README.md']) expect(paths, f).toContain(f);
     const generators = pkg.files.filter((f) => /^weights\/avatars\/gen(A2B|B2A)\/(model\.json|weights\.bin)$/.test(f.path));
     expect(generators).toHaveLength(4);
