@@ -1,4 +1,5 @@
 import { UgatitFormatError } from '../errors';
+import { float16BitsToFloat32 } from './float16';
 
 /**
  * Element types stored in files, with safetensors' names.
@@ -34,15 +35,6 @@ export function isFloatType(t: ElementType): boolean {
   return t === 'F64' || t === 'F32' || t === 'F16' || t === 'BF16';
 }
 
-function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * 2 ** -14 * (frac / 1024);
-  if (exp === 31) return frac ? NaN : sign * Infinity;
-  return sign * 2 ** (exp - 15) * (1 + frac / 1024);
-}
-
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
@@ -72,7 +64,7 @@ export function decodeStrided(
   switch (type) {
     case 'F64': get = (at) => view.getFloat64(at, true); break;
     case 'F32': get = (at) => view.getFloat32(at, true); break;
-    case 'F16': get = (at) => halfToFloat(view.getUint16(at, true)); break;
+    case 'F16': get = (at) => float16BitsToFloat32(view.getUint16(at, true)); break;
     case 'BF16': {
       const scratch = new DataView(new ArrayBuffer(4));
       get = (at) => { scratch.setUint32(0, view.getUint16(at, true) << 16); return scratch.getFloat32(0); };
