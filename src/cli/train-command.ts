@@ -17,6 +17,7 @@ Options:
   --ngf <n>             generator width (default 64); --ndf <n> discriminator width (default ngf)
   --blocks <n>          residual blocks (default 4)
   --light / --full      light (default) or full generator
+                        (with --init these four come from the networks; given, they must match)
   --iterations <n>      total iterations (default 100000)
   --batch <n>           batch size (default 1)
   --lr <x>              learning rate (default 1e-4)
@@ -54,7 +55,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     args: argv,
     options: {
       data: { type: 'string' }, out: { type: 'string', default: 'runs/ugatit' }, size: { type: 'string', default: '96' },
-      ngf: { type: 'string', default: '64' }, ndf: { type: 'string' }, blocks: { type: 'string', default: '4' },
+      ngf: { type: 'string' }, ndf: { type: 'string' }, blocks: { type: 'string' },
       light: { type: 'boolean' }, full: { type: 'boolean' }, iterations: { type: 'string', default: '100000' },
       batch: { type: 'string', default: '1' }, lr: { type: 'string', default: '1e-4' }, 'no-decay': { type: 'boolean' },
       seed: { type: 'string', default: '0' }, 'sample-every': { type: 'string', default: '500' },
@@ -99,8 +100,8 @@ export async function trainCommand(argv: string[]): Promise<void> {
   let count = 0;
   try {
     await runTraining({
-      data: v.data, out: v.out!, size: int('size', v.size, 1), ngf: int('ngf', v.ngf, 1), ndf: v.ndf ? int('ndf', v.ndf, 1) : undefined,
-      nBlocks: int('blocks', v.blocks), light: !v.full, iterations: int('iterations', v.iterations, 1), batchSize: int('batch', v.batch, 1),
+      data: v.data, out: v.out!, size: int('size', v.size, 1), ngf: v.ngf ? int('ngf', v.ngf, 1) : undefined, ndf: v.ndf ? int('ndf', v.ndf, 1) : undefined,
+      nBlocks: v.blocks ? int('blocks', v.blocks) : undefined, light: v.full ? false : v.light ? true : undefined, iterations: int('iterations', v.iterations, 1), batchSize: int('batch', v.batch, 1),
       lr, decay: !v['no-decay'], seed: int('seed', v.seed), sampleEvery: int('sample-every', v['sample-every']),
       saveEvery: int('save-every', v['save-every']), keep: int('keep', v.keep, 1), resume: v.resume, init: v.init, onNonFinite,
       signal: stop.signal, log: say,

@@ -6,6 +6,7 @@ import { tensorToImage } from '../data/tensor-image';
 import { createDiscriminator } from '../networks/discriminator';
 import { createGenerator } from '../networks/generator';
 import { disposeTrainerState, findLatestCheckpoint, loadTrainingCheckpoint, saveTrainingCheckpoint } from './checkpoint';
+import { fitInitialNetworks } from './fit-initial-networks';
 import { scheduledLearningRate } from './lr-schedule';
 import { translationSampleSheet } from './sample-sheet';
 import {
@@ -233,7 +234,10 @@ export async function runTraining(options: TrainingRunOptions): Promise<UGATITTr
       networks = options.networks;
     } else if (init) {
       networks = await loadInitialNetworks(init);
-      log(`initialised from ${init}`);
+      const from = networks.genA2B.inputs[0]!.shape[1];
+      const { ngf, ndf, nBlocks, light, globalLayers, localLayers } = options;
+      Object.assign(config, fitInitialNetworks(networks, config.size, { ngf, ndf, nBlocks, light, globalLayers, localLayers }, init));
+      log(`initialised from ${init}${from === config.size ? '' : ` (its light generators, trained at ${from} px, rebuilt at ${config.size} px with the same weights)`}`);
     } else {
       networks = buildNetworks(config);
     }
