@@ -21,7 +21,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { installWasmTrainingKernels } from '../src/backends';
 import {
-  ImageFolderDataset, NETWORK_NAMES, UGATITTrainer, disposeTrainerState, encodePng, findLatestCheckpoint, loadGeneratorsFromDir, loadTrainingCheckpoint,
+  ImageFolderDataset, NETWORK_NAMES, UGATITTrainer, disposeTrainerState, encodePNG, findLatestCheckpoint, loadGeneratorsFromDir, loadTrainingCheckpoint,
   openUnpairedFolders, sampleGrid, saveTrainingCheckpoint, tensorToImage, type UGATITNetworks,
 } from '../src/index';
 import { domainAccuracy, trainDomainClassifier } from '../src/metrics/domain-classifier';
@@ -179,7 +179,7 @@ export async function main(options: FineTuneStyleOptions): Promise<FineTuneStyle
       return sampleGrid([row(testA), row(beforeRow as tf.Tensor4D), row(end.a2b)]);
     });
     end.a2b.dispose();
-    await fs.writeFile(grid, encodePng(tensorToImage(sheet)));
+    await fs.writeFile(grid, encodePNG(tensorToImage(sheet)));
     sheet.dispose();
 
     const state = trainer.getState();

@@ -4,7 +4,7 @@
  * @document ../docs/architecture.md
  * @packageDocumentation
  */
-export { UgatitError, UgatitFormatError, UgatitConfigError } from './errors';
+export { UGATITError, UGATITFormatError, UGATITConfigError } from './errors';
 export * from './layers';
 export * from './blocks';
 export * from './networks';
@@ -17,3 +17,6 @@ export * from './io';
 export * from './data';
 export * from './translate';
 export * from './weights';
+
+// Deprecated spellings, kept for existing code (docs/api.md).
+export { UgatitError, UgatitFormatError, UgatitConfigError } from './errors';

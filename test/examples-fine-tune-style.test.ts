@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main as fineTuneStyle } from '../examples/fine-tune-style';
-import { decodeImage, encodePng, loadLayersModelFromDir, saveLayersModelToDir, tensorToImage } from '../src';
+import { decodeImage, encodePNG, loadLayersModelFromDir, saveLayersModelToDir, tensorToImage } from '../src';
 import { tinyNetworks } from './helpers/tiny-training';
 
 let dir: string;
@@ -20,7 +20,7 @@ async function writeSyntheticData(root: string): Promise<void> {
         if (split.endsWith('A')) return tf.mul(noise, tf.tensor1d([1, 0.5, 0.2]));
         return tf.tile(tf.slice(noise, [0, 0, 0], [-1, -1, 1]), [1, 1, 3]);
       }) as tf.Tensor3D;
-      await fs.writeFile(path.join(root, split, `${i}.png`), encodePng(tensorToImage(img)));
+      await fs.writeFile(path.join(root, split, `${i}.png`), encodePNG(tensorToImage(img)));
       img.dispose();
     }
   }

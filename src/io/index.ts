@@ -2,7 +2,7 @@
  * File formats: safetensors, PyTorch checkpoints (`torch.save`, zip and legacy formats, read by
  * a restricted pickle VM that executes nothing), TensorFlow checkpoints (tensor bundles, read by
  * offset without loading the data files), and tfjs layers models in a folder (float32 or
- * float16) without tfjs-node. Every reader validates before allocating and throws `UgatitFormatError`; the
+ * float16) without tfjs-node. Every reader validates before allocating and throws `UGATITFormatError`; the
  * threat model and limits are in `docs/security.md`.
  *
  * @module
@@ -17,10 +17,10 @@ export {
 } from './pickle';
 export type { PickleLimits, PickleOptions, UnpickleResult, TorchStorageDtype } from './pickle';
 export { readZip, ZIP_MAX_ENTRIES } from './zip';
-export { parseTfBundleIndex, readTfBundle, TF_MAX_TENSOR_ELEMENTS, TF_INDEX_MAX_BYTES } from './tf-bundle';
-export type { TfBundleEntry, TfBundleHeader, TfBundleIndex } from './tf-bundle';
-export { openTfCheckpoint, resolveTfCheckpointPrefix, parseTfCheckpointState } from './tf-checkpoint';
-export type { TfCheckpoint, TfCheckpointState, TfReadProgress } from './tf-checkpoint';
+export { parseTFBundleIndex, readTFBundle, TF_MAX_TENSOR_ELEMENTS, TF_INDEX_MAX_BYTES } from './tf-bundle';
+export type { TFBundleEntry, TFBundleHeader, TFBundleIndex } from './tf-bundle';
+export { openTFCheckpoint, resolveTFCheckpointPrefix, parseTFCheckpointState } from './tf-checkpoint';
+export type { TFCheckpoint, TFCheckpointState, TFReadProgress } from './tf-checkpoint';
 export type { ZipArchive, ZipEntry } from './zip';
 export { float32ToFloat16Bits, float16BitsToFloat32 } from './float16';
 export {

@@ -1,16 +1,16 @@
-export { ReflectionPad2D, reflectionPad2D, reflectionPad2d } from './reflection-pad-2d';
+export { ReflectionPad2D, reflectionPad2D, padReflect } from './reflection-pad-2d';
 export { NearestUpsampling2D, nearestUpsampling2D, upsampleNearest } from './nearest-upsampling-2d';
 export type { NearestUpsampling2DArgs } from './nearest-upsampling-2d';
 export type { ReflectionPad2DArgs, ReflectionPadding } from './reflection-pad-2d';
 export { InstanceNorm, instanceNorm, instanceNormalize } from './instance-norm';
 export type { InstanceNormArgs } from './instance-norm';
 export { instanceLayerMix } from './instance-layer-mix';
-export { ILN, iln, layerInstanceNormalize } from './layer-instance-norm';
-export type { ILNArgs } from './layer-instance-norm';
-export { AdaLIN, adaLIN, adaLinNormalize } from './adalin';
+export { LayerInstanceNorm, layerInstanceNorm, layerInstanceNormalize } from './layer-instance-norm';
+export type { LayerInstanceNormArgs } from './layer-instance-norm';
+export { AdaLIN, adaLIN, adaLINNormalize } from './adalin';
 export type { AdaLINArgs } from './adalin';
-export { CAMAttention, camAttentionLayer, camAttention } from './cam-attention';
-export type { CAMAttentionArgs, CamActivation, CamWeights } from './cam-attention';
+export { CAMAttention, camAttention, applyCAMAttention } from './cam-attention';
+export type { CAMAttentionArgs, CAMActivation, CAMWeights } from './cam-attention';
 export { SpectralNormConv2D, spectralNormConv2D } from './spectral-norm-conv-2d';
 export type { SpectralNormConv2DArgs } from './spectral-norm-conv-2d';
 export { SpectralNormDense, spectralNormDense } from './spectral-norm-dense';
@@ -23,3 +23,11 @@ export { TorchUniform, UnitNormal } from './initializers';
 export type { TorchUniformArgs } from './initializers';
 export { MinInputSize, minInputSize } from './min-input-size';
 export type { MinInputSizeArgs } from './min-input-size';
+
+// Deprecated spellings, kept for existing code (docs/api.md).
+export { reflectionPad2d } from './reflection-pad-2d';
+export { ILN, iln } from './layer-instance-norm';
+export type { ILNArgs } from './layer-instance-norm';
+export { adaLinNormalize } from './adalin';
+export { camAttentionLayer } from './cam-attention';
+export type { CamActivation, CamWeights } from './cam-attention';

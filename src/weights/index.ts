@@ -13,9 +13,15 @@ export type { ExportWeightsOptions, ExportWeightsResult } from './export';
 export { inferTorchNetwork, inferModelNetwork, splitStateDicts, convertTorchCheckpoint, describeNetwork, countParameters } from './convert';
 export type { InferredNetwork, InferNetworkOptions, ConvertedNetwork, TorchShapes } from './convert';
 export {
-  loadTfCheckpoint, openTfCheckpointNetworks, inferTfCheckpointConfig, planTfCheckpoint, parseOfficialModelDir, describeTfConfig,
+  loadTFCheckpoint, openTFCheckpointNetworks, inferTFCheckpointConfig, planTFCheckpoint, parseOfficialModelDir, describeTFConfig,
 } from './tf-checkpoint';
 export type {
-  LoadTfCheckpointOptions, TfCheckpointConfig, TfCheckpointModels, TfCheckpointNetworks, TfCheckpointPlan, TfWeightRow,
-  TfLoadProgress, OfficialModelDir, TfVariableShapes,
+  LoadTFCheckpointOptions, TFCheckpointConfig, TFCheckpointModels, TFCheckpointNetworks, TFCheckpointPlan, TFWeightRow,
+  TFLoadProgress, OfficialModelDir, TFVariableShapes,
+} from './tf-checkpoint';
+
+// Deprecated spellings, kept for existing code (docs/api.md).
+export { loadTfCheckpoint } from './tf-checkpoint';
+export type {
+  LoadTfCheckpointOptions, TfCheckpointConfig, TfCheckpointModels, TfCheckpointPlan, TfWeightRow, TfLoadProgress,
 } from './tf-checkpoint';
