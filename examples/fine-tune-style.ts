@@ -9,7 +9,8 @@
  *   npx tsx examples/fine-tune-style.ts --data data/avatars-b2 --weights weights/avatars --steps 100 --out runs/fine-tune-style
  *
  * `--weights` is a weights folder with all six networks (`scripts/export-weights.ts
- * --discriminators`), a training run or one of its checkpoints. In your project, import from 'ugatit-tf'.
+ * --discriminators`), a training run or one of its checkpoints. In your project, import from 'ugatit-tf' and
+ * 'ugatit-tf/backends'.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';

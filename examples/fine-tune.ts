@@ -7,7 +7,8 @@
  *
  * `weights` is a training run or checkpoint folder (all six networks, optimizer state starts
  * fresh), or a weights folder / provided name such as 'avatars' (generators only; the
- * discriminators then start from scratch). In your project, import from 'ugatit-tf'.
+ * discriminators then start from scratch). In your project, import from 'ugatit-tf' and
+ * 'ugatit-tf/backends'.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';

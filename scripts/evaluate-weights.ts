@@ -23,9 +23,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-wasm';
 import {
-  createGenerator, decodeImage, encodePNG, findLatestCheckpoint, imageToTensor, loadGeneratorsFromDir, packageWeightsDir, resizeBilinear,
+  createGenerator, decodeImage, encodePNG, findLatestCheckpoint, imageToTensor, loadGeneratorsFromDir, resizeBilinear,
   sampleGrid, tensorToImage, heatmapToImage,
 } from '../src';
+import { packageWeightsDir } from '../src/io';
 import { domainAccuracy, trainDomainClassifier } from '../src/metrics/domain-classifier';
 
 const { values: v } = parseArgs({

@@ -1,11 +1,5 @@
-export {
-  IMAGE_MAX_PIXELS,
-  decodeImage,
-  encodePNG,
-  readImageHeader,
-  sniffImageFormat,
-} from './image-codec';
-export type { DecodedImage, RawImage, ImageFormat, ImageHeader, DecodeImageOptions } from './image-codec';
+export { decodeImage, encodePNG } from './image-codec';
+export type { DecodedImage, RawImage, DecodeImageOptions } from './image-codec';
 export { imageToPixels, normalizePixels, imageToTensor, tensorToImage, resizeBilinear } from './tensor-image';
 export { RNG } from './rng';
 export { trainTransform, testTransform } from './augment';

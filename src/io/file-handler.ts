@@ -141,7 +141,7 @@ function parseModelJson(bytes: Uint8Array): Record<string, unknown> {
  *
  * @param modelJson - the bytes of `model.json`.
  * @param files - weight file name → bytes (e.g. `{ 'weights.bin': … }`).
- * @throws {@link UGATITFormatError} naming the file and the problem.
+ * @throws {@link ugatit-tf!UGATITFormatError} naming the file and the problem.
  * @example
  * ```ts
  * const artifacts = modelArtifactsFromFiles(jsonBytes, { 'weights.bin': weightBytes });
@@ -297,7 +297,7 @@ function saveResult(modelTopology: unknown, specs: tf.io.WeightsManifestEntry[],
  * `weights.bin` and finally `model.json` into place, so a crash never leaves a `model.json`
  * pointing at a half-written weight file. With `float16`, float32 weights are stored as
  * float16. Loading reads float32 and float16 folders alike, validates the manifest against
- * the weight bytes ({@link modelArtifactsFromFiles}) and throws {@link UGATITFormatError} on
+ * the weight bytes ({@link modelArtifactsFromFiles}) and throws {@link ugatit-tf!UGATITFormatError} on
  * a mismatch or a missing file; any other I/O error (permissions, EIO, …) is thrown as Node
  * reports it, so that callers can tell a broken folder from an unreadable one.
  *

@@ -105,7 +105,7 @@ export interface PickleOptions extends PickleLimits {
   /**
    * Called for each persistent id (`PERSID`/`BINPERSID`) with the id as read (a tuple is a
    * frozen array, a dict a `Map`); returns the object the id stands for. Without it, a pickle
-   * with persistent ids is refused. Throw a {@link UGATITFormatError} to refuse an id.
+   * with persistent ids is refused. Throw a {@link ugatit-tf!UGATITFormatError} to refuse an id.
    */
   persistentLoad?: (pid: unknown) => unknown;
   /** Offset of the first opcode in `bytes`. Default 0. */
@@ -353,7 +353,7 @@ export interface UnpickleResult {
  * {@link PickleGlobal} or their value. Shared references stay shared; cycles are refused.
  *
  * @param bytes - the pickle (trailing bytes after `STOP` are ignored; see {@link UnpickleResult.end}).
- * @throws {@link UGATITFormatError} naming the opcode and byte offset of the first problem:
+ * @throws {@link ugatit-tf!UGATITFormatError} naming the opcode and byte offset of the first problem:
  *   an unknown or refused opcode, a global outside {@link PICKLE_ALLOWED_GLOBALS}, truncation,
  *   a malformed argument, or a limit exceeded.
  * @example

@@ -48,7 +48,7 @@ function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void
  *
  * @param bytes - the whole file.
  * @returns name → tensor; the caller owns the tensors and must dispose them.
- * @throws {@link UGATITFormatError} when the bytes are not a valid safetensors file.
+ * @throws {@link ugatit-tf!UGATITFormatError} when the bytes are not a valid safetensors file.
  * @example
  * ```ts
  * const weights = readSafetensors(new Uint8Array(await fs.readFile('model.safetensors')));

@@ -200,7 +200,7 @@ function parseEntry(name: string, bytes: Uint8Array, numShards: number): TFBundl
  * of the data is read.
  *
  * @param bytes - the whole `.index` file.
- * @throws {@link UGATITFormatError} naming the block, entry or field at fault.
+ * @throws {@link ugatit-tf!UGATITFormatError} naming the block, entry or field at fault.
  * @example
  * ```ts
  * const { header, entries } = parseTFBundleIndex(new Uint8Array(await fs.readFile('model.ckpt-1000.index')));
@@ -243,7 +243,7 @@ export function checkTfEntryReadable(entry: TFBundleEntry): void {
  * after checking length and CRC-32C: floats as `Float32Array` (float32 bytes are viewed, not
  * copied, when aligned), integers as `Int32Array` (int64 values must fit).
  *
- * @throws {@link UGATITFormatError} when the bytes do not match the entry.
+ * @throws {@link ugatit-tf!UGATITFormatError} when the bytes do not match the entry.
  */
 export function decodeTfEntryValues(entry: TFBundleEntry, bytes: Uint8Array): Float32Array | Int32Array {
   checkTfEntryReadable(entry);
@@ -262,7 +262,7 @@ export function decodeTfEntryValues(entry: TFBundleEntry, bytes: Uint8Array): Fl
 /**
  * The byte range of an entry inside a shard of `shardSize` bytes.
  *
- * @throws {@link UGATITFormatError} when the shard is too short.
+ * @throws {@link ugatit-tf!UGATITFormatError} when the shard is too short.
  */
 export function tfEntryRange(entry: TFBundleEntry, shardSize: number, shardName: string): { begin: number; end: number } {
   if (entry.offset + entry.size > shardSize) {
@@ -279,7 +279,7 @@ export function tfEntryRange(entry: TFBundleEntry, shardSize: number, shardName:
  * @param index - the `.index` file.
  * @param shards - the `.data-NNNNN-of-MMMMM` files, in shard order.
  * @returns name → tensor for every readable entry, in key order; the caller disposes them.
- * @throws {@link UGATITFormatError} when any part is malformed or an entry cannot be read.
+ * @throws {@link ugatit-tf!UGATITFormatError} when any part is malformed or an entry cannot be read.
  * @example
  * ```ts
  * const tensors = readTFBundle(indexBytes, [dataBytes]);

@@ -44,7 +44,7 @@ function unescapeTextFormat(body: string, line: number): string {
  * `tf.train.Saver` writes into its folder: `model_checkpoint_path: "…"` and
  * `all_model_checkpoint_paths: "…"` lines; timestamp fields are accepted and ignored.
  *
- * @throws {@link UGATITFormatError} naming the line at fault.
+ * @throws {@link ugatit-tf!UGATITFormatError} naming the line at fault.
  * @example
  * ```ts
  * parseTFCheckpointState('model_checkpoint_path: "UGATIT.model-1000000"\n').modelCheckpointPath; // 'UGATIT.model-1000000'
@@ -81,7 +81,7 @@ export function parseTFCheckpointState(text: string): TFCheckpointState {
  * folder, for checkpoints moved after training), a folder with exactly one `.index` file, a
  * prefix, or the `.index` file itself.
  *
- * @throws {@link UGATITFormatError} saying what was looked for.
+ * @throws {@link ugatit-tf!UGATITFormatError} saying what was looked for.
  * @example
  * ```ts
  * await resolveTFCheckpointPrefix('checkpoint/UGATIT_selfie2anime_lsgan_4resblock_6dis_1_1_10_10_1000_sn_smoothing');
@@ -155,7 +155,7 @@ function shardSuffix(id: number, count: number): string {
  * The `.meta` graph file, if any, is not read. Node only.
  *
  * @param dirOrPrefix - see {@link resolveTFCheckpointPrefix}.
- * @throws {@link UGATITFormatError} when the index is malformed or too large ({@link TF_INDEX_MAX_BYTES}).
+ * @throws {@link ugatit-tf!UGATITFormatError} when the index is malformed or too large ({@link TF_INDEX_MAX_BYTES}).
  * @example
  * ```ts
  * const ckpt = await openTFCheckpoint('checkpoint/UGATIT_selfie2anime_lsgan_4resblock_6dis_1_1_10_10_1000_sn_smoothing');

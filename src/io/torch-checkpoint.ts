@@ -264,7 +264,7 @@ function materialize(value: unknown, options: TorchCheckpointOptions): unknown {
  *
  * @param bytes - the whole file.
  * @returns the object that was saved; the caller owns its tensors and must dispose them.
- * @throws {@link UGATITFormatError} when the file is malformed, names a global outside the
+ * @throws {@link ugatit-tf!UGATITFormatError} when the file is malformed, names a global outside the
  *   allowlist, or exceeds a limit.
  * @example
  * ```ts

@@ -185,12 +185,12 @@ export interface LoadTorchStateDictReport {
 }
 
 /**
- * Loads an official PyTorch U-GAT-IT state_dict (from {@link readTorchCheckpoint} or
- * {@link readSafetensors}) into a network built by our factories, converting layouts
+ * Loads an official PyTorch U-GAT-IT state_dict (from {@link ugatit-tf/io!readTorchCheckpoint} or
+ * {@link ugatit-tf/io!readSafetensors}) into a network built by our factories, converting layouts
  * (OIHW → HWIO, linear transposes, the full generator's flattening order, spectral norm's
  * `weight_orig`/`weight_u`/`weight_v`, ρ/γ/β shapes). Tensors of the state_dict are not disposed.
  *
- * @throws {@link UGATITFormatError} in strict mode listing every missing key, unexpected key and shape mismatch at once.
+ * @throws {@link ugatit-tf!UGATITFormatError} in strict mode listing every missing key, unexpected key and shape mismatch at once.
  * @example
  * ```ts
  * const ckpt = readTorchCheckpoint(bytes) as Record<string, NamedTensors>;
@@ -232,7 +232,7 @@ export function loadTorchStateDict(
 
 /**
  * The inverse of {@link loadTorchStateDict}: the network's weights as an official PyTorch
- * state_dict (names and layouts), ready for {@link writeSafetensors} and PyTorch's
+ * state_dict (names and layouts), ready for {@link ugatit-tf/io!writeSafetensors} and PyTorch's
  * `load_state_dict`. The caller owns the returned tensors.
  *
  * @example

@@ -92,11 +92,11 @@ function fail(part: string, message: string): never {
  * Parses the central directory of a ZIP archive held in memory. Only what PyTorch writes is
  * supported: single-disk archives under 4 GiB (ZIP64 end records, which PyTorch always
  * writes, are honoured below that), unencrypted, with *stored*
- * (uncompressed) entries; anything else is refused with a {@link UGATITFormatError} naming it.
+ * (uncompressed) entries; anything else is refused with a {@link ugatit-tf!UGATITFormatError} naming it.
  * Every offset and size is checked against the bytes present; nothing is decompressed or copied.
  *
  * @param bytes - the whole archive.
- * @throws {@link UGATITFormatError} when the bytes are not such an archive.
+ * @throws {@link ugatit-tf!UGATITFormatError} when the bytes are not such an archive.
  * @example
  * ```ts
  * const zip = readZip(new Uint8Array(await fs.readFile('checkpoint.pt')));

@@ -1,7 +1,7 @@
 export { ReflectionPad2D, reflectionPad2D, padReflect } from './reflection-pad-2d';
+export type { ReflectionPad2DArgs, ReflectionPadding } from './reflection-pad-2d';
 export { NearestUpsampling2D, nearestUpsampling2D, upsampleNearest } from './nearest-upsampling-2d';
 export type { NearestUpsampling2DArgs } from './nearest-upsampling-2d';
-export type { ReflectionPad2DArgs, ReflectionPadding } from './reflection-pad-2d';
 export { InstanceNorm, instanceNorm, instanceNormalize } from './instance-norm';
 export type { InstanceNormArgs } from './instance-norm';
 export { instanceLayerMix } from './instance-layer-mix';
@@ -15,8 +15,7 @@ export { SpectralNormConv2D, spectralNormConv2D } from './spectral-norm-conv-2d'
 export type { SpectralNormConv2DArgs } from './spectral-norm-conv-2d';
 export { SpectralNormDense, spectralNormDense } from './spectral-norm-dense';
 export type { SpectralNormDenseArgs } from './spectral-norm-dense';
-export { powerIteration, spectralSigma, spectralNormalizeKernel, spectralKernel, spectralMatrix } from './spectral-norm';
-export type { SpectralWeights } from './spectral-norm';
+export { powerIteration, spectralSigma, spectralNormalizeKernel } from './spectral-norm';
 export { ClipConstraint } from './clip-constraint';
 export type { ClipConstraintArgs } from './clip-constraint';
 export { TorchUniform, UnitNormal } from './initializers';

@@ -98,7 +98,7 @@ export function inferTorchNetwork(sd: TorchShapes, owner: string, options: Infer
  * convolution's kernel, blocks and depth from the layer names, light from the MLP's pooling,
  * the image size from the input.
  *
- * @throws {@link UGATITFormatError} for other models.
+ * @throws {@link ugatit-tf!UGATITFormatError} for other models.
  * @example
  * ```ts
  * console.log(describeNetwork(inferModelNetwork(await loadLayersModelFromDir('weights/selfie2anime/genA2B'))));

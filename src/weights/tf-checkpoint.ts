@@ -223,7 +223,7 @@ function countMatching(entries: TFVariableShapes, pattern: RegExp): number {
  * @param entries - variable name → shape, e.g. a checkpoint's `entries`.
  * @param where - the checkpoint's folder name and file prefix name (`UGATIT.model-1000000`), when known.
  * @param options - `imgSize` for light generators and `smoothing` when the folder name does not say.
- * @throws {@link UGATITFormatError} when variables are missing or disagree, {@link UGATITConfigError} when they contradict the folder name or the options.
+ * @throws {@link ugatit-tf!UGATITFormatError} when variables are missing or disagree, {@link ugatit-tf!UGATITConfigError} when they contradict the folder name or the options.
  * @example
  * ```ts
  * const config = inferTFCheckpointConfig(ckpt.entries, { folder: 'UGATIT_selfie2anime_lsgan_4resblock_6dis_1_1_10_10_1000_sn_smoothing' });
@@ -297,7 +297,7 @@ const isOptimizerState = (name: string): string | null => {
  * @param entries - variable name → shape.
  * @param config - from {@link inferTFCheckpointConfig}, with the flavour.
  * @param networks - the networks to load.
- * @throws {@link UGATITFormatError} listing unexpected and missing variables together.
+ * @throws {@link ugatit-tf!UGATITFormatError} listing unexpected and missing variables together.
  * @example
  * ```ts
  * const { rows, skipped } = planTFCheckpoint(ckpt.entries, config, ['genA2B', 'genB2A']);
@@ -533,7 +533,7 @@ export interface TFCheckpointModels {
  * with the batch axis (the official code squeezes heatmaps).
  *
  * @param dirOrPrefix - the folder holding `checkpoint` (the official `checkpoint/<model_dir>`), or a checkpoint prefix.
- * @throws {@link UGATITFormatError} / {@link UGATITConfigError} naming what does not fit.
+ * @throws {@link ugatit-tf!UGATITFormatError} / {@link ugatit-tf!UGATITConfigError} naming what does not fit.
  * @example
  * ```ts
  * const { genA2B, config } = await loadTFCheckpoint('checkpoint/UGATIT_selfie2anime_lsgan_4resblock_6dis_1_1_10_10_1000_sn_smoothing', { discriminators: false });

@@ -4,10 +4,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import jpeg from 'jpeg-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  UGATITTrainer, decodeImage, exportWeights, readSafetensors, readTorchCheckpoint,
-  saveTrainingCheckpoint, type NamedTensors,
-} from '../../src';
+import { UGATITTrainer, decodeImage, exportWeights, saveTrainingCheckpoint, type NamedTensors } from '../../src';
+import { readSafetensors, readTorchCheckpoint } from '../../src/io';
 import { loadLayersModelFromDir } from '../../src';
 import { backendUnavailable, useBackend } from '../helpers/backends';
 import { builtPackage } from '../helpers/package-build';

@@ -4,10 +4,8 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  UGATITTrainer, exportWeights, float16BitsToFloat32, float32ToFloat16Bits,
-  listPretrained, loadPretrained, saveTrainingCheckpoint,
-} from '../../src';
+import { UGATITTrainer, exportWeights, listPretrained, loadPretrained, saveTrainingCheckpoint } from '../../src';
+import { float16BitsToFloat32, float32ToFloat16Bits } from '../../src/io';
 import { useBackend } from '../helpers/backends';
 import { tinyNetworks } from '../helpers/tiny-training';
 

@@ -4,10 +4,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  createDiscriminator, createGenerator, inferTFCheckpointConfig, loadTFCheckpoint, networkFlavor, parseOfficialModelDir,
-  planTFCheckpoint, readTFBundle, UGATITConfigError, UGATITFormatError,
-} from '../../src';
+import { createDiscriminator, createGenerator, loadTFCheckpoint, networkFlavor, UGATITConfigError, UGATITFormatError } from '../../src';
+import { inferTFCheckpointConfig, parseOfficialModelDir, planTFCheckpoint, readTFBundle } from '../../src/io';
 import type { NamedTensors, NetworkName, TFCheckpointConfig } from '../../src';
 import { useBackend } from '../helpers/backends';
 import { expectCloseRelativeToMax } from '../helpers/fixtures';
