@@ -18,7 +18,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { installWasmTrainingKernels } from '../src/backends';
 import {
-  UGATITTrainer, createDiscriminator, findLatestCheckpoint, loadGeneratorsFromDir, loadPretrained, loadTrainingCheckpoint,
+  UGATITTrainer, createDiscriminator, disposeNetworks, findLatestCheckpoint, loadGeneratorsFromDir, loadPretrained, loadTrainingCheckpoint,
   openUnpairedFolders, saveTrainingCheckpoint, type UGATITNetworks,
 } from '../src/index';
 
@@ -84,7 +84,7 @@ export async function main(options: FineTuneOptions): Promise<{ gLosses: number[
     config: { size, fineTunedFrom: weights, frozen: String(FROZEN_ENCODERS) },
   });
   trainer.dispose();
-  for (const net of Object.values(networks)) net.dispose();
+  disposeNetworks(networks);
   return { gLosses, dLosses, checkpoint, frozenUnchanged };
 }
 

@@ -117,34 +117,6 @@ function disposeSnapshot(s: Snapshot): void {
 }
 
 /**
- * The six networks to start a run from: a training directory or checkpoint (its optimizer
- * state is dropped), a weights folder holding the six networks (`exportWeights` with
- * `discriminators: true`), or the name of provided weights (`loadPretrained` with
- * `discriminators: true`).
- */
-async function loadInitialNetworks(init: string): Promise<UGATITNetworks> {
-  const [fs, path] = await Promise.all([import('node:fs/promises'), import('node:path')]);
-  const stat = await fs.stat(init).catch((e: { code?: string }) => {
-    if (e.code === 'ENOENT') return null;
-    throw e;
-  });
-  const { loadGeneratorsFromDir, loadPretrained } = await import('../weights/pretrained');
-  const six = (g: Awaited<ReturnType<typeof loadPretrained>>) => Object.fromEntries(NETWORK_NAMES.map((n) => [n, g[n]!])) as unknown as UGATITNetworks;
-  if (!stat) {
-    if (/[\\/]/.test(init) || init.startsWith('.')) throw new UGATITConfigError(`runTraining: init ${init}: no such folder`);
-    return six(await loadPretrained(init, { discriminators: true }));
-  }
-  if (!stat.isDirectory()) throw new UGATITConfigError(`runTraining: init ${init} is a file; pass a training run, a checkpoint, a weights folder or a name`);
-  const has = (file: string) => fs.stat(path.join(init, file)).then(() => true, () => false);
-  if ((await has('genA2B/model.json')) && !(await has('state.json'))) {
-    return six(await loadGeneratorsFromDir(init, 'both', { discriminators: true }));
-  }
-  const loaded = await loadTrainingCheckpoint(init);
-  disposeTrainerState(loaded.state);
-  return loaded.networks;
-}
-
-/**
  * Removes the rows of iterations after `iteration` from a run's log: a run stopped between
  * checkpoints logged iterations that the resumed run repeats, and the log should describe
  * the run that produced the checkpoints.
@@ -233,7 +205,8 @@ export async function runTraining(options: TrainingRunOptions): Promise<UGATITTr
     if (options.networks) {
       networks = options.networks;
     } else if (init) {
-      networks = await loadInitialNetworks(init);
+      const { loadNetworks } = await import('../weights/networks');
+      networks = await loadNetworks(init);
       const from = networks.genA2B.inputs[0]!.shape[1];
       const { ngf, ndf, nBlocks, light, globalLayers, localLayers } = options;
       Object.assign(config, fitInitialNetworks(networks, config.size, { ngf, ndf, nBlocks, light, globalLayers, localLayers }, init));

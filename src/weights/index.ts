@@ -7,6 +7,7 @@
  */
 export { loadPretrained, listPretrained, loadGeneratorsFromDir, PRETRAINED_NAMES } from './pretrained';
 export type { LoadFromDirOptions, LoadPretrainedOptions, PretrainedDirection, PretrainedGenerators, WeightsProvenance } from './pretrained';
+export { loadNetworks, saveNetworks, disposeNetworks } from './networks';
 export { exportWeights } from './export';
 export type { ExportWeightsOptions, ExportWeightsResult } from './export';
 export { loadTFCheckpoint } from './tf-checkpoint';

@@ -57,10 +57,8 @@ export function weightChecksum(nets: UGATITNetworks): number {
   return sum;
 }
 
-/** Disposes the six networks. */
-export function disposeNetworks(nets: UGATITNetworks): void {
-  for (const n of NETWORK_NAMES) nets[n].dispose();
-}
+// The library's own, re-exported for the tests that import it from here.
+export { disposeNetworks } from '../../src';
 
 /** A seeded `[n, S, S, 3]` batch in [−1, 1]. */
 export function randomBatch(n: number, size: number, seed: number): tf.Tensor4D {

@@ -8,7 +8,7 @@ import { readSafetensors, readTorchCheckpoint } from '../../src/io';
 import { useBackend } from '../helpers/backends';
 import { runCli, runProcess } from '../helpers/processes';
 import { findPython } from '../helpers/python';
-import { tinyNetworks } from '../helpers/tiny-training';
+import { disposeNetworks, tinyNetworks } from '../helpers/tiny-training';
 
 // The scale-out path of docs/scale-out.md, run for real: our export, bench/pytorch/ddp_train.py
 // under torchrun with gloo on 2 CPU processes, and the checkpoint back into ugatit-tf. Tiny
@@ -69,7 +69,7 @@ beforeAll(async () => {
   const trainer = new UGATITTrainer(nets, { iterations: 10 });
   await saveTrainingCheckpoint(path.join(dir, 'run'), nets, trainer.getState(), { config: { size: 32 } });
   trainer.dispose();
-  Object.values(nets).forEach((n) => n.dispose());
+  disposeNetworks(nets);
   for (const [from, to] of [['A', 'trainA'], ['B', 'trainB']]) {
     await fs.cp(path.join(ROOT, 'examples/samples', from!), path.join(dir, 'tiny', to!), { recursive: true });
   }

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../helpers/backends';
 import { disposeNetworks, tempDir, tinyNetworks, weightValues, writeSyntheticDomains } from '../helpers/tiny-training';
-import { decodeImage, disposeTrainerState, findLatestCheckpoint, loadTrainingCheckpoint, runTraining, saveLayersModelToDir, UGATITError, UGATITTrainer } from '../../src';
+import { decodeImage, disposeTrainerState, findLatestCheckpoint, loadTrainingCheckpoint, runTraining, saveNetworks, UGATITError, UGATITTrainer } from '../../src';
 import type { TrainingRunOptions } from '../../src';
 
 const readLog = async (out: string) => (await fs.readFile(path.join(out, 'log.jsonl'), 'utf8'))
@@ -91,7 +91,7 @@ describe('runTraining on wasm', () => {
   it('starts from a weights folder holding all six networks (init), with fresh optimizers', { timeout: 60_000 }, async () => {
     const nets = tinyNetworks({ size: SIZE, ngf: 2, ndf: 2, seed: 5 });
     const folder = await tempDir('init-weights');
-    for (const [name, model] of Object.entries(nets)) await saveLayersModelToDir(model, path.join(folder, name));
+    await saveNetworks(folder, nets);
     const before = weightValues(nets);
     const messages: string[] = [];
     const trainer = await runTraining({ ...base(await tempDir('run-init')), networks: undefined, init: folder, iterations: 1, log: (m) => messages.push(m) });
