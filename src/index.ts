@@ -6,6 +6,7 @@
  * naming convention and the renamed symbols are in docs/api.md.
  *
  * @document ../docs/architecture.md
+ * @document ../docs/api.md
  * @packageDocumentation
  * @module ugatit-tf
  */
