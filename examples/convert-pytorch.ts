@@ -5,17 +5,15 @@
  *
  *   npx tsx examples/convert-pytorch.ts <checkpoint.pt> [outDir] [imgSize]
  *
- * In your project, import from 'ugatit-tf' instead of '../src'.
+ * In your project, import from 'ugatit-tf' and 'ugatit-tf/io' instead of '../src/index' and '../src/io'.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import {
-  convertTorchCheckpoint, describeNetwork, exportTorchStateDict, readTorchCheckpoint, saveLayersModelToDir, splitStateDicts,
-  translate, writeSafetensors,
-} from '../src/index';
+import { exportTorchStateDict, saveLayersModelToDir, translate } from '../src/index';
+import { convertTorchCheckpoint, describeNetwork, readTorchCheckpoint, splitStateDicts, writeSafetensors } from '../src/io';
 
 /** Options of {@link main}. */
 export interface ConvertPytorchOptions {

@@ -13,7 +13,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-cpu';
 import { pathToFileURL } from 'node:url';
 import {
-  camAttentionLayer, gammaBetaMlp, instanceNorm, paddedConv, resnetAdaLINBlock, resnetBlock, translate, upsampleBlock,
+  camAttention, gammaBetaMLP, instanceNorm, paddedConv, resnetAdaLINBlock, resnetBlock, translate, upsampleBlock,
 } from '../src/index';
 
 /** Options of {@link main}. */
@@ -37,8 +37,8 @@ export function buildCustomGenerator(size: number, width: number): tfl.LayersMod
   x = paddedConv(x, { filters: width * 2, kernelSize: 3, strides: 2, padding: 1, name: 'down' });
   x = relu(instanceNorm({ name: 'down_norm' }).apply(x) as tfl.SymbolicTensor, 'down_relu');
   for (let i = 1; i <= 2; i++) x = resnetBlock(x, { name: `enc_res_${i}` });
-  const [features, camLogit, heatmap] = camAttentionLayer({ activation: 'relu', name: 'cam' }).apply(x) as tfl.SymbolicTensor[];
-  const { gamma, beta } = gammaBetaMlp(features!, { light: true });
+  const [features, camLogit, heatmap] = camAttention({ activation: 'relu', name: 'cam' }).apply(x) as tfl.SymbolicTensor[];
+  const { gamma, beta } = gammaBetaMLP(features!, { light: true });
   x = resnetAdaLINBlock(features!, gamma, beta, { name: 'dec_res_1' });
   x = upsampleBlock(x, { filters: width, name: 'up' });
   // A different head: 3×3 conv, then sigmoid mapped to [−1, 1].

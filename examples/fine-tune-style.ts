@@ -9,7 +9,8 @@
  *   npx tsx examples/fine-tune-style.ts --data data/avatars-b2 --weights weights/avatars --steps 100 --out runs/fine-tune-style
  *
  * `--weights` is a weights folder with all six networks (`scripts/export-weights.ts
- * --discriminators`), a training run or one of its checkpoints. In your project, import from 'ugatit-tf'.
+ * --discriminators`), a training run or one of its checkpoints. In your project, import from 'ugatit-tf' and
+ * 'ugatit-tf/backends'.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
@@ -21,8 +22,8 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { installWasmTrainingKernels } from '../src/backends';
 import {
-  ImageFolderDataset, NETWORK_NAMES, UGATITTrainer, disposeTrainerState, encodePng, findLatestCheckpoint, loadGeneratorsFromDir, loadTrainingCheckpoint,
-  openUnpairedFolders, sampleGrid, saveTrainingCheckpoint, tensorToImage, type UGATITNetworks,
+  ImageFolderDataset, UGATITTrainer, disposeNetworks, disposeTrainerState, encodePNG, loadNetworks, openUnpairedFolders, sampleGrid,
+  saveTrainingCheckpoint, tensorToImage, type UGATITNetworks,
 } from '../src/index';
 import { domainAccuracy, trainDomainClassifier } from '../src/metrics/domain-classifier';
 
@@ -89,13 +90,6 @@ export interface FineTuneStyleResult {
 
 /** Encoders of both generators: stem, downsampling and encoder residual blocks. */
 export const ENCODERS = /^gen(A2B|B2A)\/(stem|down_|enc_res_)/;
-
-async function loadNetworks(weights: string): Promise<UGATITNetworks> {
-  const isCheckpoint = await fs.stat(path.join(weights, 'state.json')).then(() => true, () => false);
-  if (isCheckpoint || (await findLatestCheckpoint(weights))) return (await loadTrainingCheckpoint(weights)).networks;
-  const loaded = await loadGeneratorsFromDir(weights, 'both', { discriminators: true });
-  return Object.fromEntries(NETWORK_NAMES.map((n) => [n, loaded[n]!])) as unknown as UGATITNetworks;
-}
 
 /** The first `count` images of `dir` (file order, resized to `size`, [-1, 1]). */
 async function loadImages(dir: string, size: number, count: number): Promise<tf.Tensor4D> {
@@ -179,7 +173,7 @@ export async function main(options: FineTuneStyleOptions): Promise<FineTuneStyle
       return sampleGrid([row(testA), row(beforeRow as tf.Tensor4D), row(end.a2b)]);
     });
     end.a2b.dispose();
-    await fs.writeFile(grid, encodePng(tensorToImage(sheet)));
+    await fs.writeFile(grid, encodePNG(tensorToImage(sheet)));
     sheet.dispose();
 
     const state = trainer.getState();
@@ -199,7 +193,7 @@ export async function main(options: FineTuneStyleOptions): Promise<FineTuneStyle
     tf.dispose(held);
     classifier?.optimizer?.dispose();
     classifier?.dispose();
-    for (const net of Object.values(networks)) net.dispose();
+    disposeNetworks(networks);
   }
 }
 

@@ -7,7 +7,8 @@
  *
  * `weights` is a training run or checkpoint folder (all six networks, optimizer state starts
  * fresh), or a weights folder / provided name such as 'avatars' (generators only; the
- * discriminators then start from scratch). In your project, import from 'ugatit-tf'.
+ * discriminators then start from scratch). In your project, import from 'ugatit-tf' and
+ * 'ugatit-tf/backends'.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -17,7 +18,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { installWasmTrainingKernels } from '../src/backends';
 import {
-  UGATITTrainer, createDiscriminator, findLatestCheckpoint, loadGeneratorsFromDir, loadPretrained, loadTrainingCheckpoint,
+  UGATITTrainer, createDiscriminator, disposeNetworks, findLatestCheckpoint, loadGeneratorsFromDir, loadPretrained, loadTrainingCheckpoint,
   openUnpairedFolders, saveTrainingCheckpoint, type UGATITNetworks,
 } from '../src/index';
 
@@ -83,7 +84,7 @@ export async function main(options: FineTuneOptions): Promise<{ gLosses: number[
     config: { size, fineTunedFrom: weights, frozen: String(FROZEN_ENCODERS) },
   });
   trainer.dispose();
-  for (const net of Object.values(networks)) net.dispose();
+  disposeNetworks(networks);
   return { gLosses, dLosses, checkpoint, frozenUnchanged };
 }
 

@@ -11,7 +11,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { batchToImages, encodePng, listImages, loadGeneratorsFromDir, loadPretrained, translate } from '../src/index';
+import { batchToImages, encodePNG, listImages, loadGeneratorsFromDir, loadPretrained, translate } from '../src/index';
 
 /** Options of {@link main}. */
 export interface TranslateNodeOptions {
@@ -45,7 +45,7 @@ export async function main(options: TranslateNodeOptions = {}): Promise<string[]
     result.dispose();
     for (const [suffix, img] of [['', image!], ['_attention', overlay!]] as const) {
       const target = path.join(out, `${name}${suffix}.png`);
-      await fs.writeFile(target, encodePng(img));
+      await fs.writeFile(target, encodePNG(img));
       written.push(target);
     }
   }

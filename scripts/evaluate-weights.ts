@@ -23,9 +23,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-wasm';
 import {
-  createGenerator, decodeImage, encodePng, findLatestCheckpoint, imageToTensor, loadGeneratorsFromDir, packageWeightsDir, resizeBilinear,
+  createGenerator, decodeImage, encodePNG, findLatestCheckpoint, imageToTensor, loadGeneratorsFromDir, resizeBilinear,
   sampleGrid, tensorToImage, heatmapToImage,
 } from '../src';
+import { packageWeightsDir } from '../src/io';
 import { domainAccuracy, trainDomainClassifier } from '../src/metrics/domain-classifier';
 
 const { values: v } = parseArgs({
@@ -135,6 +136,6 @@ if (v.grid) {
     const heats = (h: tf.Tensor4D) => tf.unstack(h).map((x) => heatmapToImage(x, size));
     return sampleGrid([row(testA), heats(ha), row(fa), row(testB), heats(hb), row(fb)]);
   });
-  await writeFile(v.grid, encodePng(tensorToImage(sheet, [0, 1])));
+  await writeFile(v.grid, encodePNG(tensorToImage(sheet, [0, 1])));
   console.log(`grid written to ${v.grid}`);
 }

@@ -1,6 +1,6 @@
 // Long fuzzing runs of the src/io readers (the CI-sized run is test/io/fuzz.test.ts).
 //   npx tsx scripts/fuzz-long.ts --cases 1000000 --seed 7 [--format "legacy .pt"] [--max-case-ms 2000]
-// Exits 1 and prints base64 inputs when a case throws anything but UgatitFormatError or runs too long.
+// Exits 1 and prints base64 inputs when a case throws anything but UGATITFormatError or runs too long.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { fuzzTargets, runFuzz } from '../test/io/fuzz-core';

@@ -9,7 +9,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { encodePng } from '../src/data/image-codec';
+import { encodePNG } from '../src/data/image-codec';
 
 const { values: v } = parseArgs({
   options: { log: { type: 'string' }, out: { type: 'string' }, window: { type: 'string', default: '25' } },
@@ -58,7 +58,7 @@ Object.values(series).forEach((raw, p) => {
   for (let i = 1; i < avg.length; i++) line(x(i - 1), y(avg[i - 1]!), x(i), y(avg[i]!), colours[p]!);
   line(10, top + PANEL, W - 10, top + PANEL, [120, 120, 120]);
 });
-await writeFile(v.out, encodePng({ width: W, height: H, channels: 3, data: px }));
+await writeFile(v.out, encodePNG({ width: W, height: H, channels: 3, data: px }));
 const summary = Object.fromEntries(Object.entries(series).map(([name, raw]) => {
   const mean = (a: number[]) => a.reduce((p, q) => p + q, 0) / a.length;
   return [name, { min: Math.min(...raw), max: Math.max(...raw), first100: mean(raw.slice(0, 100)), last100: mean(raw.slice(-100)) }];

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
-import { encodePng, imageToTensor, decodeImage, loadGeneratorsFromDir, resizeBilinear, sampleGrid, tensorToImage, translate } from '../src';
+import { encodePNG, imageToTensor, decodeImage, loadGeneratorsFromDir, resizeBilinear, sampleGrid, tensorToImage, translate } from '../src';
 
 const { values: v } = parseArgs({
   options: {
@@ -37,6 +37,6 @@ for (const [dir, gen] of [['examples/samples/A', genA2B!], ['examples/samples/B'
 }
 const rows = [0, 1, 2].map((i) => columns.map((c) => c[i]!));
 const sheet = sampleGrid(rows);
-await writeFile(v.out!, encodePng(tensorToImage(sheet, [0, 1])));
+await writeFile(v.out!, encodePNG(tensorToImage(sheet, [0, 1])));
 tf.dispose([sheet, ...columns.flat()]);
 console.log(`wrote ${v.out} (${rows[0]!.length} samples, ${size} px)`);

@@ -18,10 +18,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '../src/backends';
 import { translateCommand } from '../src/cli/translate-command';
-import { encodePng } from '../src/data/image-codec';
+import { encodePNG } from '../src/data/image-codec';
 import { saveLayersModelToDir } from '../src/io/file-handler';
 import { createGenerator } from '../src/networks';
-import { Rng } from '../src/data/rng';
+import { RNG } from '../src/data/rng';
 
 interface Sample { images: number; rssMB: number; heapMB: number; externalMB: number; numTensors: number }
 
@@ -33,7 +33,7 @@ function sample(images: number): Sample {
 }
 
 /** A seeded picture: a gradient background, a disc and noise, so every file decodes to different pixels. */
-function picture(side: number, rng: Rng): Uint8Array {
+function picture(side: number, rng: RNG): Uint8Array {
   const data = new Uint8Array(side * side * 3);
   const [cx, cy, r] = [side * rng.next(), side * rng.next(), side * (0.15 + 0.25 * rng.next())];
   const tint = [rng.next() * 255, rng.next() * 255, rng.next() * 255];
@@ -46,7 +46,7 @@ function picture(side: number, rng: Rng): Uint8Array {
       }
     }
   }
-  return encodePng({ width: side, height: side, channels: 3, data });
+  return encodePNG({ width: side, height: side, channels: 3, data });
 }
 
 /** Least-squares slope of y over x. */
@@ -81,7 +81,7 @@ async function main(): Promise<void> {
     const input = path.join(work, 'in');
     const out = path.join(work, 'out');
     await fsp.mkdir(input);
-    const rng = new Rng(0);
+    const rng = new RNG(0);
     for (let i = 0; i < count; i++) await fsp.writeFile(path.join(input, `${String(i).padStart(5, '0')}.png`), picture(size, rng));
 
     let weights = v.weights;

@@ -4,8 +4,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main as fineTuneStyle } from '../examples/fine-tune-style';
-import { decodeImage, encodePng, loadLayersModelFromDir, saveLayersModelToDir, tensorToImage } from '../src';
-import { tinyNetworks } from './helpers/tiny-training';
+import { decodeImage, encodePNG, loadLayersModelFromDir, saveNetworks, tensorToImage } from '../src';
+import { disposeNetworks, tinyNetworks } from './helpers/tiny-training';
 
 let dir: string;
 let stemBefore: Float32Array;
@@ -20,7 +20,7 @@ async function writeSyntheticData(root: string): Promise<void> {
         if (split.endsWith('A')) return tf.mul(noise, tf.tensor1d([1, 0.5, 0.2]));
         return tf.tile(tf.slice(noise, [0, 0, 0], [-1, -1, 1]), [1, 1, 3]);
       }) as tf.Tensor3D;
-      await fs.writeFile(path.join(root, split, `${i}.png`), encodePng(tensorToImage(img)));
+      await fs.writeFile(path.join(root, split, `${i}.png`), encodePNG(tensorToImage(img)));
       img.dispose();
     }
   }
@@ -31,10 +31,8 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
   // A tiny weights folder with all six networks at 96 px (the global discriminator's minimum).
   const nets = tinyNetworks({ size: 96, ndf: 2, globalLayers: 7, localLayers: 5 });
-  for (const [name, net] of Object.entries(nets)) {
-    await saveLayersModelToDir(net, path.join(dir, 'weights', name));
-    net.dispose();
-  }
+  await saveNetworks(path.join(dir, 'weights'), nets);
+  disposeNetworks(nets);
   const stem = await loadLayersModelFromDir(path.join(dir, 'weights', 'genA2B'));
   stemBefore = stem.getLayer('stem_conv').getWeights()[0]!.dataSync() as Float32Array;
   stem.dispose();

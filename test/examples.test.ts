@@ -8,7 +8,7 @@ import { main as customTranslator } from '../examples/custom-translator';
 import { main as fineTune } from '../examples/fine-tune';
 import { main as translateNode } from '../examples/translate-node';
 import { UGATITTrainer, decodeImage, exportWeights, saveTrainingCheckpoint } from '../src';
-import { tinyNetworks } from './helpers/tiny-training';
+import { disposeNetworks, tinyNetworks } from './helpers/tiny-training';
 
 const ROOT = path.resolve(__dirname, '..');
 let dir: string;
@@ -21,7 +21,7 @@ beforeAll(async () => {
   const trainer = new UGATITTrainer(nets, { iterations: 10 });
   await saveTrainingCheckpoint(path.join(dir, 'run'), nets, trainer.getState(), { config: { size: 96, ngf: 4, ndf: 2 } });
   trainer.dispose();
-  Object.values(nets).forEach((n) => n.dispose());
+  disposeNetworks(nets);
   await exportWeights({ from: path.join(dir, 'run'), out: path.join(dir, 'weights') });
   for (const [split, domain] of [['trainA', 'A'], ['trainB', 'B'], ['testA', 'A'], ['testB', 'B']]) {
     await fs.mkdir(path.join(dir, 'data', split!), { recursive: true });

@@ -150,6 +150,13 @@ KERNELS.push({
 
 for (const config of KERNELS) registerKernel(config);
 
+/**
+ * The kernels this library registers on the native `tensorflow` backend (tfjs-node) when it is
+ * imported, each under a name of its own (`Ugatit…`), so no kernel of tfjs is replaced; on every
+ * other backend the same ops are composed from standard kernels.
+ */
+export const TENSORFLOW_KERNEL_NAMES: readonly string[] = Object.freeze(KERNELS.map((k) => k.kernelName));
+
 /** Whether the active backend has `kernelName` (one of ours above) registered. */
 export function hasKernel(kernelName: string): boolean {
   return getKernel(kernelName, tf.getBackend()) != null;

@@ -20,7 +20,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { UgatitConfigError, UgatitError } from '../errors';
+import { UGATITConfigError, UGATITError } from '../errors';
 
 declare const require: NodeRequire | undefined;
 
@@ -77,18 +77,18 @@ async function writeScripts(): Promise<{ dir: string; main: string; worker: stri
  */
 export async function useWasmThreadsInNode(threads?: number): Promise<number> {
   if (typeof process === 'undefined' || !process.versions?.node) {
-    throw new UgatitError('useWasmThreadsInNode: not running in Node');
+    throw new UGATITError('useWasmThreadsInNode: not running in Node');
   }
   const os = (await import('node:os')).default;
   threads ??= os.cpus().length;
   if (!(Number.isInteger(threads) && threads >= 1 && threads <= 8)) {
-    throw new UgatitConfigError(`useWasmThreadsInNode: threads must be an integer from 1 to 8, received ${threads}`);
+    throw new UGATITConfigError(`useWasmThreadsInNode: threads must be an integer from 1 to 8, received ${threads}`);
   }
   if (tf.findBackendFactory('wasm') == null) {
-    throw new UgatitError('useWasmThreadsInNode: import @tensorflow/tfjs-backend-wasm first');
+    throw new UGATITError('useWasmThreadsInNode: import @tensorflow/tfjs-backend-wasm first');
   }
   if (tf.engine().registry.wasm != null) {
-    throw new UgatitError('useWasmThreadsInNode: the wasm backend is already initialised; call this before tf.setBackend(\'wasm\')');
+    throw new UGATITError('useWasmThreadsInNode: the wasm backend is already initialised; call this before tf.setBackend(\'wasm\')');
   }
   const { rm } = await import('node:fs/promises');
   const { dir, worker } = await writeScripts();
@@ -103,7 +103,7 @@ export async function useWasmThreadsInNode(threads?: number): Promise<number> {
     URL.createObjectURL = ((obj: Blob) => (obj instanceof Blob && obj.type === 'application/javascript' ? worker : original(obj))) as typeof URL.createObjectURL;
     os.cpus = () => reported;
     tf.env().set(THREADS_FLAG, true);
-    if (!(await tf.setBackend('wasm'))) throw new UgatitError('useWasmThreadsInNode: the wasm backend failed to initialise');
+    if (!(await tf.setBackend('wasm'))) throw new UGATITError('useWasmThreadsInNode: the wasm backend failed to initialise');
     await tf.ready();
   } finally {
     Object.defineProperty(URL, 'createObjectURL', createObjectURL);

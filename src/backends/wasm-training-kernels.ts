@@ -374,7 +374,7 @@ const KERNELS: readonly KernelConfig[] = [
   { kernelName: UnsortedSegmentSum, backendName: WASM, kernelFunc: unsortedSegmentSumWasm },
 ];
 
-/** Names of the kernels {@link registerWasmTrainingKernels} provides for the `'wasm'` backend. */
+/** Names of the gradient kernels {@link installWasmTrainingKernels} adds to the `'wasm'` backend, which lacks them. */
 export const WASM_TRAINING_KERNEL_NAMES: readonly string[] = KERNELS.map((k) => k.kernelName);
 
 /**

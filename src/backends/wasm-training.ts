@@ -21,7 +21,7 @@ export interface InstalledWasmKernels {
  *
  * Every other user of wasm in the process sees these kernels until `restore()`. Call it once,
  * after `@tensorflow/tfjs-backend-wasm` is imported (importing it again re-registers its own
- * kernels). {@link UGATITTrainer} refuses to step on wasm without it; the command line calls it.
+ * kernels). {@link ugatit-tf!UGATITTrainer} refuses to step on wasm without it; the command line calls it.
  * Idempotent; the other backends are untouched.
  *
  * @example

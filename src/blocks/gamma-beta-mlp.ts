@@ -1,8 +1,8 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { TorchUniform } from '../layers/initializers';
 
-/** Options of {@link gammaBetaMlp}. */
-export interface GammaBetaMlpOptions {
+/** Options of {@link gammaBetaMLP}. */
+export interface GammaBetaMLPOptions {
   /**
    * Light variant: global-average-pool the features first. Otherwise flatten them whole;
    * the flattening is NHWC (h, w, c), so PyTorch's `FC.0.weight`, which multiplies the
@@ -23,10 +23,10 @@ export interface GammaBetaMlpOptions {
  * @returns `gamma` and `beta`, each `[N, C]`.
  * @example
  * ```ts
- * const { gamma, beta } = gammaBetaMlp(features, { light: true });
+ * const { gamma, beta } = gammaBetaMLP(features, { light: true });
  * ```
  */
-export function gammaBetaMlp(x: tfl.SymbolicTensor, o: GammaBetaMlpOptions): {
+export function gammaBetaMLP(x: tfl.SymbolicTensor, o: GammaBetaMLPOptions): {
   /** AdaLIN scale, `[N, C]`. */
   gamma: tfl.SymbolicTensor;
   /** AdaLIN shift, `[N, C]`. */
@@ -45,3 +45,11 @@ export function gammaBetaMlp(x: tfl.SymbolicTensor, o: GammaBetaMlpOptions): {
   const hidden = dense(dense(pooled, o.light ? c : h * w * c, `${name}_fc1`, 'relu'), c, `${name}_fc2`, 'relu');
   return { gamma: dense(hidden, c, 'gamma'), beta: dense(hidden, c, 'beta') };
 }
+
+// Deprecated spellings (docs/api.md lists every rename).
+
+/** @deprecated Renamed {@link gammaBetaMLP}; this alias is kept for existing code and goes in the next major version. */
+export const gammaBetaMlp = gammaBetaMLP;
+
+/** @deprecated Renamed {@link GammaBetaMLPOptions}; this alias is kept for existing code and goes in the next major version. */
+export type GammaBetaMlpOptions = GammaBetaMLPOptions;

@@ -1,5 +1,5 @@
 import * as tfl from '@tensorflow/tfjs-layers';
-import { iln } from '../layers/layer-instance-norm';
+import { layerInstanceNorm } from '../layers/layer-instance-norm';
 import { nearestUpsampling2D } from '../layers/nearest-upsampling-2d';
 import { paddedConv } from './conv';
 
@@ -28,6 +28,6 @@ export interface UpsampleBlockOptions {
 export function upsampleBlock(x: tfl.SymbolicTensor, o: UpsampleBlockOptions): tfl.SymbolicTensor {
   let y = nearestUpsampling2D({ factor: 2, name: `${o.name}_upsample` }).apply(x) as tfl.SymbolicTensor;
   y = paddedConv(y, { filters: o.filters, kernelSize: 3, padding: 1, name: o.name, useBias: o.useBias });
-  y = iln({ unbiased: o.unbiased ?? true, name: `${o.name}_norm` }).apply(y) as tfl.SymbolicTensor;
+  y = layerInstanceNorm({ unbiased: o.unbiased ?? true, name: `${o.name}_norm` }).apply(y) as tfl.SymbolicTensor;
   return tfl.layers.reLU({ name: `${o.name}_relu` }).apply(y) as tfl.SymbolicTensor;
 }

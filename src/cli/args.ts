@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { UgatitError } from '../errors';
+import { UGATITError } from '../errors';
 
 /**
  * Parses a command's arguments with `node:util` `parseArgs` (strict), turning its errors into
@@ -16,7 +16,7 @@ export function parseCommandArgs<O extends NonNullable<ParseArgsConfig['options'
   try {
     return parseArgs({ args: argv, options, strict: true, allowPositionals: true });
   } catch (e) {
-    throw new UgatitError(`${command}: ${(e as Error).message.split('\n')[0]} (see ugatit-tf ${command} --help)`);
+    throw new UGATITError(`${command}: ${(e as Error).message.split('\n')[0]} (see ugatit-tf ${command} --help)`);
   }
 }
 
@@ -31,7 +31,7 @@ export function parseCommandArgs<O extends NonNullable<ParseArgsConfig['options'
 export function intOption(command: string, name: string, value: string | undefined, min = 0): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new UgatitError(`${command}: --${name} must be an integer ≥ ${min}, received ${JSON.stringify(value)}`);
+  if (!Number.isInteger(n) || n < min) throw new UGATITError(`${command}: --${name} must be an integer ≥ ${min}, received ${JSON.stringify(value)}`);
   return n;
 }
 
@@ -46,7 +46,7 @@ export function intOption(command: string, name: string, value: string | undefin
 export function choiceOption<T extends string>(command: string, name: string, value: string | undefined, choices: readonly T[]): T | undefined {
   if (value === undefined) return undefined;
   if (!(choices as readonly string[]).includes(value)) {
-    throw new UgatitError(`${command}: --${name} must be one of ${choices.join(', ')}, received ${JSON.stringify(value)}`);
+    throw new UGATITError(`${command}: --${name} must be one of ${choices.join(', ')}, received ${JSON.stringify(value)}`);
   }
   return value as T;
 }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { useWasmThreadsInNode } from '../backends/wasm-threads-node';
 import { installWasmTrainingKernels } from '../backends/wasm-training';
-import { UgatitConfigError, UgatitError } from '../errors';
+import { UGATITConfigError, UGATITError } from '../errors';
 
 /** Backends the command line can run on; `auto` picks the fastest one installed. */
 export type CliBackend = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
@@ -33,7 +33,7 @@ async function useTensorflow(): Promise<string> {
       errors.push(`${pkg}: ${(e as Error).message.split('\n')[0]}`);
     }
   }
-  throw new UgatitError(`backend tensorflow is not available (${errors.join('; ')}); `
+  throw new UGATITError(`backend tensorflow is not available (${errors.join('; ')}); `
     + 'install @tensorflow/tfjs-node, and where its download fails run: npx ugatit-tf setup-tensorflow');
 }
 
@@ -50,10 +50,10 @@ async function useTensorflow(): Promise<string> {
  */
 export async function useCliBackend(name: string = 'auto', threads = 1): Promise<string> {
   if (!(Number.isInteger(threads) && threads >= 1 && threads <= 8)) {
-    throw new UgatitConfigError(`--threads must be an integer from 1 to 8, received ${threads}`);
+    throw new UGATITConfigError(`--threads must be an integer from 1 to 8, received ${threads}`);
   }
   if (!(CLI_BACKENDS as readonly string[]).includes(name)) {
-    throw new UgatitError(`unknown backend ${JSON.stringify(name)}: use ${CLI_BACKENDS.join(', ')}`);
+    throw new UGATITError(`unknown backend ${JSON.stringify(name)}: use ${CLI_BACKENDS.join(', ')}`);
   }
   let note = '';
   if (name === 'auto' || name === 'tensorflow') {
@@ -66,7 +66,7 @@ export async function useCliBackend(name: string = 'auto', threads = 1): Promise
   }
   if (name === 'cpu') {
     await import('@tensorflow/tfjs-backend-cpu');
-    if (!(await tf.setBackend('cpu'))) throw new UgatitError('backend cpu could not be initialised');
+    if (!(await tf.setBackend('cpu'))) throw new UGATITError('backend cpu could not be initialised');
     return 'cpu';
   }
   await import('@tensorflow/tfjs-backend-wasm');
@@ -75,7 +75,7 @@ export async function useCliBackend(name: string = 'auto', threads = 1): Promise
     wasmThreadsStarted = true;
     what = `wasm (${await useWasmThreadsInNode(threads)} threads)`;
   } else if (!(await tf.setBackend('wasm'))) {
-    throw new UgatitError('backend wasm could not be initialised');
+    throw new UGATITError('backend wasm could not be initialised');
   }
   await tf.ready();
   installWasmTrainingKernels();

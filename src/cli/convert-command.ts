@@ -1,14 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as path from 'node:path';
-import { UgatitError } from '../errors';
+import { UGATITError } from '../errors';
 import { loadLayersModelFromDir, saveLayersModelToDir } from '../io/file-handler';
 import { readSafetensors, writeSafetensors } from '../io/safetensors';
 import { readTorchCheckpoint } from '../io/torch-checkpoint';
 import { exportTorchStateDict } from '../io/torch-state-dict';
 import { findLatestCheckpoint } from '../training/checkpoint';
-import { resolveTfCheckpointPrefix } from '../io/tf-checkpoint';
+import { resolveTFCheckpointPrefix } from '../io/tf-checkpoint';
 import { convertTorchCheckpoint, countParameters, describeNetwork, splitStateDicts } from '../weights/convert';
-import { describeTfConfig, openTfCheckpointNetworks } from '../weights/tf-checkpoint';
+import { describeTFConfig, openTFCheckpointNetworks } from '../weights/tf-checkpoint';
 import { choiceOption, intOption, parseCommandArgs, pathKind } from './args';
 import { useCliBackend } from './backend';
 
@@ -55,7 +55,7 @@ async function toTfjs(input: string, out: string, imgSize: number | undefined, l
   try {
     loaded = isSafetensors ? readSafetensors(bytes) : readTorchCheckpoint(bytes);
   } catch (e) {
-    throw new UgatitError(`convert: ${input}: ${(e as Error).message}`);
+    throw new UGATITError(`convert: ${input}: ${(e as Error).message}`);
   }
   const tensors: tf.Tensor[] = [];
   const collect = (x: unknown): void => {
@@ -114,7 +114,7 @@ async function fromTfCheckpoint(input: string, out: string, o: TfConvertOptions)
   const bar = process.stderr.isTTY
     ? new progress.SingleBar({ stream: process.stderr, format: '{bar} {percentage}% {value}/{total} MB {network}', hideCursor: true }, progress.Presets.shades_classic)
     : null;
-  const opened = await openTfCheckpointNetworks(input, {
+  const opened = await openTFCheckpointNetworks(input, {
     discriminators: !o.generatorsOnly, imgSize: o.imgSize, flavor: o.flavor, smoothing: o.smoothing,
     onProgress: (p) => bar?.update(mb(p.bytesRead), { network: p.network }),
   });
@@ -122,7 +122,7 @@ async function fromTfCheckpoint(input: string, out: string, o: TfConvertOptions)
     const c = opened.config;
     const skipped = new Map<string, number>();
     for (const s of opened.plan.skipped) skipped.set(s.reason, (skipped.get(s.reason) ?? 0) + 1);
-    console.log(`${input}: TensorFlow checkpoint${c.step !== null ? ` (step ${c.step})` : ''}, ${describeTfConfig(c)}`);
+    console.log(`${input}: TensorFlow checkpoint${c.step !== null ? ` (step ${c.step})` : ''}, ${describeTFConfig(c)}`);
     console.log(`  flavour ${c.flavor}: ${c.flavorReason}`);
     console.log(`  reading ${opened.plan.rows.length} variables (${(opened.bytesTotal / 1e6).toFixed(1)} MB); skipping ${[...skipped].map(([r, n]) => `${n} ${r}`).join(', ')}`);
     bar?.start(mb(opened.bytesTotal), 0, { network: '' });
@@ -143,7 +143,7 @@ async function fromTfCheckpoint(input: string, out: string, o: TfConvertOptions)
     if (bar) for (const line of written) console.log(line);
     console.log(`  done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     const provenance = {
-      convertedFrom: path.basename(await resolveTfCheckpointPrefix(input)), source: 'official TensorFlow U-GAT-IT checkpoint (taki0112/UGATIT)',
+      convertedFrom: path.basename(await resolveTFCheckpointPrefix(input)), source: 'official TensorFlow U-GAT-IT checkpoint (taki0112/UGATIT)',
       flavor: c.flavor, flavorReason: c.flavorReason, date: new Date().toISOString(), command: `ugatit-tf convert ${process.argv.slice(3).join(' ')}`,
       dtype: o.float16 ? 'float16' : 'float32',
       config: { light: c.light, ch: c.ch, n_res: c.nRes, n_dis: c.nDis, img_size: c.imgSize, smoothing: c.smoothing, step: c.step, dataset: c.modelDir?.dataset ?? null },
@@ -157,7 +157,7 @@ async function fromTfCheckpoint(input: string, out: string, o: TfConvertOptions)
 
 async function toSafetensors(input: string, out: string): Promise<void> {
   const fs = await import('node:fs/promises');
-  if ((await pathKind(input)) !== 'dir') throw new UgatitError(`convert: --to safetensors needs a model folder, received ${input}`);
+  if ((await pathKind(input)) !== 'dir') throw new UGATITError(`convert: --to safetensors needs a model folder, received ${input}`);
   let root = input;
   if (!(await pathKind(path.join(root, 'model.json'))) && !(await pathKind(path.join(root, 'genA2B')))) {
     root = (await findLatestCheckpoint(input)) ?? root;
@@ -165,7 +165,7 @@ async function toSafetensors(input: string, out: string): Promise<void> {
   const dirs = (await pathKind(path.join(root, 'model.json')))
     ? [[path.basename(root), root]]
     : (await Promise.all(NETWORKS.map(async (n) => ((await pathKind(path.join(root, n, 'model.json'))) ? [n, path.join(root, n)] : null)))).filter((x): x is string[] => x !== null);
-  if (dirs.length === 0) throw new UgatitError(`convert: no model.json, genA2B/ … disLB/ or training checkpoint in ${input}`);
+  if (dirs.length === 0) throw new UGATITError(`convert: no model.json, genA2B/ … disLB/ or training checkpoint in ${input}`);
   await fs.mkdir(out, { recursive: true });
   for (const [name, dir] of dirs) {
     const model = await loadLayersModelFromDir(dir!);
@@ -185,11 +185,11 @@ export async function convertCommand(argv: string[]): Promise<void> {
     'img-size': { type: 'string' }, name: { type: 'string' }, float16: { type: 'boolean' }, 'generators-only': { type: 'boolean' },
     flavor: { type: 'string' }, smoothing: { type: 'string' },
   });
-  if (positionals.length !== 1) throw new UgatitError('convert: give one checkpoint file or model folder (see ugatit-tf convert --help)');
-  if (!v.out) throw new UgatitError('convert: --out <dir> is required');
-  if (v.light && v.full) throw new UgatitError('convert: --light and --full exclude each other');
+  if (positionals.length !== 1) throw new UGATITError('convert: give one checkpoint file or model folder (see ugatit-tf convert --help)');
+  if (!v.out) throw new UGATITError('convert: --out <dir> is required');
+  if (v.light && v.full) throw new UGATITError('convert: --light and --full exclude each other');
   const input = positionals[0]!;
-  if (!(await pathKind(input))) throw new UgatitError(`convert: ${input} does not exist`);
+  if (!(await pathKind(input))) throw new UGATITError(`convert: ${input} does not exist`);
   const to = choiceOption('convert', 'to', v.to as string, ['tfjs', 'safetensors'] as const)!;
   const imgSize = intOption('convert', 'img-size', v['img-size'] as string | undefined, 8);
   const flavor = choiceOption('convert', 'flavor', v.flavor as string | undefined, ['tf', 'tf-original'] as const);
@@ -198,14 +198,14 @@ export async function convertCommand(argv: string[]): Promise<void> {
   const float16 = v.float16 === true;
   const generatorsOnly = v['generators-only'] === true;
   if (to === 'tfjs' && (await isTfCheckpoint(input))) {
-    if (v.light || v.full || v.name) throw new UgatitError('convert: --light, --full and --name are for PyTorch checkpoints; a TensorFlow checkpoint says what it holds');
+    if (v.light || v.full || v.name) throw new UGATITError('convert: --light, --full and --name are for PyTorch checkpoints; a TensorFlow checkpoint says what it holds');
     await fromTfCheckpoint(input, v.out as string, { imgSize, float16, generatorsOnly, flavor, smoothing: smoothing === undefined ? undefined : smoothing === 'true' });
     return;
   }
-  if (flavor || smoothing) throw new UgatitError('convert: --flavor and --smoothing are for TensorFlow checkpoints');
+  if (flavor || smoothing) throw new UGATITError('convert: --flavor and --smoothing are for TensorFlow checkpoints');
   if (to === 'tfjs') await toTfjs(input, v.out as string, imgSize, v.light ? true : v.full ? false : undefined, v.name as string | undefined, float16, generatorsOnly);
   else {
-    if (float16 || generatorsOnly) throw new UgatitError('convert: --float16 and --generators-only are for --to tfjs');
+    if (float16 || generatorsOnly) throw new UGATITError('convert: --float16 and --generators-only are for --to tfjs');
     await toSafetensors(input, v.out as string);
   }
 }

@@ -1,4 +1,4 @@
-import { UgatitError } from '../errors';
+import { UGATITError } from '../errors';
 import { intOption, parseCommandArgs } from './args';
 
 /** `--help` text of `ugatit-tf dataset`. */
@@ -27,14 +27,14 @@ export async function datasetCommand(argv: string[]): Promise<void> {
     'style-b': { type: 'string', default: 'adventurer' },
   });
   if (positionals.length !== 1 || positionals[0] !== 'avatars') {
-    throw new UgatitError(`dataset: the only dataset is avatars, received ${positionals.length ? JSON.stringify(positionals.join(' ')) : 'none'} (see ugatit-tf dataset --help)`);
+    throw new UGATITError(`dataset: the only dataset is avatars, received ${positionals.length ? JSON.stringify(positionals.join(' ')) : 'none'} (see ugatit-tf dataset --help)`);
   }
-  if (!v.out) throw new UgatitError('dataset: --out <dir> is required');
+  if (!v.out) throw new UGATITError('dataset: --out <dir> is required');
   const { renderAvatarDataset, AVATAR_STYLES_B } = await import('../datasets/avatars');
   const styleB = v['style-b'] as string;
   const styles = Object.keys(AVATAR_STYLES_B);
   if (!styles.includes(styleB)) {
-    throw new UgatitError(`dataset: --style-b must be one of ${styles.join(', ')}, received ${JSON.stringify(styleB)}`);
+    throw new UGATITError(`dataset: --style-b must be one of ${styles.join(', ')}, received ${JSON.stringify(styleB)}`);
   }
   const tty = process.stderr.isTTY;
   const start = performance.now();

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { UgatitError } from '../errors';
+import { UGATITError } from '../errors';
 import { loadLayersModelFromDir } from '../io/file-handler';
 import { networkFlavor } from '../networks/flavor';
 import { findLatestCheckpoint } from '../training/checkpoint';
@@ -21,24 +21,24 @@ const NETWORKS = ['genA2B', 'genB2A', 'disGA', 'disGB', 'disLA', 'disLB'];
 
 async function resolveFolder(arg: string): Promise<string> {
   const kind = await pathKind(arg);
-  if (kind === 'file') throw new UgatitError(`info: ${arg} is a file; pass a weights folder or name (convert .pt files with ugatit-tf convert)`);
+  if (kind === 'file') throw new UGATITError(`info: ${arg} is a file; pass a weights folder or name (convert .pt files with ugatit-tf convert)`);
   if (kind === null) {
-    if (/[\\/]/.test(arg) || arg.startsWith('.')) throw new UgatitError(`info: ${arg} does not exist`);
+    if (/[\\/]/.test(arg) || arg.startsWith('.')) throw new UGATITError(`info: ${arg} does not exist`);
     const dir = path.join(await packageWeightsDir(), arg);
-    if (!(await pathKind(dir))) throw new UgatitError(`info: no weights named ${JSON.stringify(arg)} (and no such folder)`);
+    if (!(await pathKind(dir))) throw new UGATITError(`info: no weights named ${JSON.stringify(arg)} (and no such folder)`);
     return dir;
   }
   if (await pathKind(path.join(arg, 'model.json'))) return arg;
   if ((await Promise.all(NETWORKS.map((n) => pathKind(path.join(arg, n, 'model.json'))))).some(Boolean)) return arg;
   const ckpt = await findLatestCheckpoint(arg);
   if (ckpt) return ckpt;
-  throw new UgatitError(`info: no model.json, genA2B/ … disLB/ or training checkpoint in ${arg}`);
+  throw new UGATITError(`info: no model.json, genA2B/ … disLB/ or training checkpoint in ${arg}`);
 }
 
 /** Runs `ugatit-tf info`. */
 export async function infoCommand(argv: string[]): Promise<void> {
   const { positionals } = parseCommandArgs('info', argv, {});
-  if (positionals.length !== 1) throw new UgatitError('info: give one weights folder or name (see ugatit-tf info --help)');
+  if (positionals.length !== 1) throw new UGATITError('info: give one weights folder or name (see ugatit-tf info --help)');
   const fs = await import('node:fs/promises');
   const root = await resolveFolder(positionals[0]!);
   await useCliBackend('cpu');
@@ -73,7 +73,7 @@ export async function infoCommand(argv: string[]): Promise<void> {
     const text = await fs.readFile(path.join(root, file), 'utf8').catch(() => null);
     if (text === null) continue;
     let data: Record<string, unknown>;
-    try { data = JSON.parse(text) as Record<string, unknown>; } catch { throw new UgatitError(`info: ${path.join(root, file)} is not valid JSON`); }
+    try { data = JSON.parse(text) as Record<string, unknown>; } catch { throw new UGATITError(`info: ${path.join(root, file)} is not valid JSON`); }
     if (file === 'state.json') data = { iteration: data.iteration, lr: data.lr, config: (data.extra as { config?: unknown } | undefined)?.config };
     console.log(`${file}:`);
     for (const [k, val] of Object.entries(data)) console.log(`  ${k}: ${typeof val === 'object' ? JSON.stringify(val) : String(val)}`);

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import * as tf from '@tensorflow/tfjs-core';
 import '../backends';
-import { UgatitError } from '../errors';
+import { UGATITError } from '../errors';
 import { wasmThreadsStarted } from './backend';
 import { CONVERT_HELP, convertCommand } from './convert-command';
 import { DATASET_HELP, datasetCommand } from './dataset-command';
@@ -45,7 +45,7 @@ async function main(argv: string[]): Promise<number> {
 }
 
 main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e: unknown) => {
-  const message = e instanceof UgatitError || e instanceof Error ? e.message : String(e);
+  const message = e instanceof UGATITError || e instanceof Error ? e.message : String(e);
   process.stderr.write(`ugatit-tf: ${message}\n`);
   process.exitCode = 1;
 }).finally(() => {

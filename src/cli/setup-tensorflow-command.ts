@@ -1,4 +1,4 @@
-import { UgatitError } from '../errors';
+import { UGATITError } from '../errors';
 import { DEFAULT_TENSORFLOW_VERSION } from '../native/tensorflow-wheel';
 import { setupTensorflow } from '../native/setup-tensorflow';
 import { parseCommandArgs } from './args';
@@ -29,9 +29,9 @@ export async function setupTensorflowCommand(argv: string[]): Promise<void> {
     wheel: { type: 'string' }, from: { type: 'string' }, gpu: { type: 'boolean', default: false },
     version: { type: 'string' }, force: { type: 'boolean', default: false },
   });
-  if (positionals.length > 0) throw new UgatitError(`setup-tensorflow: unexpected argument ${JSON.stringify(positionals[0])} (see ugatit-tf setup-tensorflow --help)`);
+  if (positionals.length > 0) throw new UGATITError(`setup-tensorflow: unexpected argument ${JSON.stringify(positionals[0])} (see ugatit-tf setup-tensorflow --help)`);
   if (v.version !== undefined && !/^\d+\.\d+\.\d+$/.test(v.version)) {
-    throw new UgatitError(`setup-tensorflow: --version must look like ${DEFAULT_TENSORFLOW_VERSION}, received ${JSON.stringify(v.version)}`);
+    throw new UGATITError(`setup-tensorflow: --version must look like ${DEFAULT_TENSORFLOW_VERSION}, received ${JSON.stringify(v.version)}`);
   }
   await setupTensorflow({
     variant: v.gpu ? 'gpu' : 'cpu', wheel: v.wheel, from: v.from, version: v.version, force: v.force,

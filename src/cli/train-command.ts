@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
-import { UgatitConfigError } from '../errors';
+import { UGATITConfigError } from '../errors';
 import { runTraining } from '../training/run-training';
 import type { StepResult } from '../training/trainer';
 import { useCliBackend } from './backend';
@@ -66,16 +66,16 @@ export async function trainCommand(argv: string[]): Promise<void> {
     },
     strict: true,
   });
-  if (!v.data) throw new UgatitConfigError('train: --data <dir> is required (see ugatit-tf train --help)');
+  if (!v.data) throw new UGATITConfigError('train: --data <dir> is required (see ugatit-tf train --help)');
   const int = (name: string, s: string | undefined, min = 0) => {
     const n = Number(s);
-    if (!Number.isInteger(n) || n < min) throw new UgatitConfigError(`train: --${name} must be an integer ≥ ${min}, received ${s}`);
+    if (!Number.isInteger(n) || n < min) throw new UGATITConfigError(`train: --${name} must be an integer ≥ ${min}, received ${s}`);
     return n;
   };
   const lr = Number(v.lr);
-  if (!(Number.isFinite(lr) && lr >= 0)) throw new UgatitConfigError(`train: --lr must be a number ≥ 0, received ${v.lr}`);
+  if (!(Number.isFinite(lr) && lr >= 0)) throw new UGATITConfigError(`train: --lr must be a number ≥ 0, received ${v.lr}`);
   const onNonFinite = v['on-non-finite'];
-  if (onNonFinite !== 'stop' && onNonFinite !== 'skip') throw new UgatitConfigError(`train: --on-non-finite must be stop or skip, received ${onNonFinite}`);
+  if (onNonFinite !== 'stop' && onNonFinite !== 'skip') throw new UGATITConfigError(`train: --on-non-finite must be stop or skip, received ${onNonFinite}`);
   const printEvery = int('print-every', v['print-every'], 1);
   const backend = await useCliBackend(v.backend!, int('threads', v.threads, 1));
 

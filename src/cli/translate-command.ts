@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as path from 'node:path';
-import { UgatitError } from '../errors';
-import { decodeImage, encodePng } from '../data/image-codec';
+import { UGATITError } from '../errors';
+import { decodeImage, encodePNG } from '../data/image-codec';
 import { listImages } from '../data/image-folder';
 import { tensorToImage } from '../data/tensor-image';
 import { translate } from '../translate/translate';
@@ -45,14 +45,14 @@ export async function translateCommand(argv: string[]): Promise<void> {
     heatmap: { type: 'boolean', default: false }, size: { type: 'string' }, backend: { type: 'string', default: 'auto' },
     threads: { type: 'string' },
   });
-  if (positionals.length !== 1) throw new UgatitError('translate: give one image file or folder (see ugatit-tf translate --help)');
+  if (positionals.length !== 1) throw new UGATITError('translate: give one image file or folder (see ugatit-tf translate --help)');
   const input = positionals[0]!;
   const direction = choiceOption('translate', 'direction', v.direction as string, ['a2b', 'b2a'] as const)!;
   const size = intOption('translate', 'size', v.size as string | undefined, 1);
   const kind = await pathKind(input);
-  if (kind === null) throw new UgatitError(`translate: ${input} does not exist`);
+  if (kind === null) throw new UGATITError(`translate: ${input} does not exist`);
   const files = kind === 'dir' ? await listImages(input) : [input];
-  if (files.length === 0) throw new UgatitError(`translate: no images (.png, .jpg, …) in ${input}`);
+  if (files.length === 0) throw new UGATITError(`translate: no images (.png, .jpg, …) in ${input}`);
   const backend = await useCliBackend(v.backend as string, intOption('translate', 'threads', v.threads as string | undefined, 1) ?? 1);
   const { generator, source } = await resolveGenerator(v.weights as string | undefined, direction);
   const out = v.out as string;
@@ -76,7 +76,7 @@ export async function translateCommand(argv: string[]): Promise<void> {
       const pixels = tf.tensor3d(Int32Array.from(img.data), [img.height, img.width, 3], 'int32');
       const result = await translate(generator, pixels, { outputSize: size ?? 'input' }).finally(() => pixels.dispose());
       try {
-        await fs.writeFile(target, encodePng(tensorToImage(result.image)));
+        await fs.writeFile(target, encodePNG(tensorToImage(result.image)));
         if (v.heatmap) {
           const [h, w] = result.image.shape.slice(1, 3) as [number, number];
           const sheet = tf.tidy(() => {
@@ -85,7 +85,7 @@ export async function translateCommand(argv: string[]): Promise<void> {
             const output = tf.div(tf.add(tf.squeeze(result.image, [0]), 1), 2);
             return tf.concat([shownInput, tf.squeeze(result.overlay, [0]), output], 1) as tf.Tensor3D;
           });
-          await fs.writeFile(path.join(out, `${name}_heatmap.png`), encodePng(tensorToImage(sheet, [0, 1])));
+          await fs.writeFile(path.join(out, `${name}_heatmap.png`), encodePNG(tensorToImage(sheet, [0, 1])));
           sheet.dispose();
         }
       } finally {
@@ -106,5 +106,5 @@ export async function translateCommand(argv: string[]): Promise<void> {
   const done = files.length - failed.length;
   console.log(`${done} image${done === 1 ? '' : 's'} translated into ${out} in ${seconds.toFixed(2)} s (${(done / Math.max(seconds, 1e-9)).toFixed(2)} images/s)` +
     (failed.length ? `, ${failed.length} failed` : ''));
-  if (failed.length) throw new UgatitError(`translate: ${failed.length} of ${files.length} images could not be translated (listed above)`);
+  if (failed.length) throw new UGATITError(`translate: ${failed.length} of ${files.length} images could not be translated (listed above)`);
 }

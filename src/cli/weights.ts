@@ -1,6 +1,6 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
 import * as path from 'node:path';
-import { UgatitError } from '../errors';
+import { UGATITError } from '../errors';
 import { findLatestCheckpoint } from '../training/checkpoint';
 import { loadLayersModelFromDir } from '../io/file-handler';
 import { loadGeneratorsFromDir, loadPretrained, type PretrainedGenerators } from '../weights/pretrained';
@@ -21,14 +21,14 @@ export async function resolveGenerator(weights: string | undefined, direction: '
   const pick = (g: PretrainedGenerators) => ({ generator: g[net]!, source: g.source });
   if (weights === undefined) return pick(await loadPretrained('avatars', { direction }));
   const kind = await pathKind(weights);
-  if (kind === 'file') throw new UgatitError(`--weights ${weights} is a file; pass a weights folder, a training run folder or a name (convert .pt files with ugatit-tf convert)`);
+  if (kind === 'file') throw new UGATITError(`--weights ${weights} is a file; pass a weights folder, a training run folder or a name (convert .pt files with ugatit-tf convert)`);
   if (kind === null) {
-    if (/[\\/]/.test(weights) || weights.startsWith('.')) throw new UgatitError(`--weights ${weights}: no such folder`);
+    if (/[\\/]/.test(weights) || weights.startsWith('.')) throw new UGATITError(`--weights ${weights}: no such folder`);
     return pick(await loadPretrained(weights, { direction }));
   }
   if (await pathKind(path.join(weights, net, 'model.json'))) return pick(await loadGeneratorsFromDir(weights, direction));
   if (await pathKind(path.join(weights, 'model.json'))) return { generator: await loadLayersModelFromDir(weights), source: weights };
   const ckpt = await findLatestCheckpoint(weights);
   if (ckpt) return pick(await loadGeneratorsFromDir(ckpt, direction));
-  throw new UgatitError(`--weights ${weights}: no ${net}/model.json, model.json or training checkpoint in this folder`);
+  throw new UGATITError(`--weights ${weights}: no ${net}/model.json, model.json or training checkpoint in this folder`);
 }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { UgatitConfigError } from '../errors';
+import { UGATITConfigError } from '../errors';
 import type { DecodedImage } from './image-codec';
-import type { Rng } from './rng';
+import type { RNG } from './rng';
 import { imageToPixels, normalizePixels, resizeBilinear } from './tensor-image';
 
 /**
@@ -25,13 +25,13 @@ export interface TrainTransformOptions {
 }
 
 function checkSize(fn: string, size: number): void {
-  if (!Number.isInteger(size) || size < 1) throw new UgatitConfigError(`${fn}: size must be a positive integer, received ${size}`);
+  if (!Number.isInteger(size) || size < 1) throw new UGATITConfigError(`${fn}: size must be a positive integer, received ${size}`);
 }
 
 function asPixels(img: DecodedImage | tf.Tensor3D): tf.Tensor3D {
   if (img instanceof tf.Tensor) {
     if (img.rank !== 3 || img.shape[2] !== 3) {
-      throw new UgatitConfigError(`image transform: expected a [h, w, 3] pixel tensor, received shape [${img.shape.join(', ')}]`);
+      throw new UGATITConfigError(`image transform: expected a [h, w, 3] pixel tensor, received shape [${img.shape.join(', ')}]`);
     }
     return img;
   }
@@ -52,21 +52,21 @@ function resizePixels(px: tf.Tensor3D, size: number, quantize: boolean): tf.Tens
  * @param img - A decoded image, or a `[h, w, 3]` tensor of 0–255 pixel values (not disposed).
  * @param size - S, the output side.
  * @param rng - Source of the flip and crop draws; advanced by three draws (more only on the
- *   rare rejection in {@link Rng.int}).
+ *   rare rejection in {@link RNG.int}).
  * @returns float32 `[S, S, 3]` in [−1, 1].
  * @example
  * ```ts
- * const rng = new Rng(0);
+ * const rng = new RNG(0);
  * const x = trainTransform(decodeImage(bytes), 256, rng); // [256, 256, 3]
  * ```
  */
-export function trainTransform(img: DecodedImage | tf.Tensor3D, size: number, rng: Rng, options: TrainTransformOptions = {}): tf.Tensor3D {
+export function trainTransform(img: DecodedImage | tf.Tensor3D, size: number, rng: RNG, options: TrainTransformOptions = {}): tf.Tensor3D {
   checkSize('trainTransform', size);
   const jitter = options.jitter ?? 30;
   const p = options.flipProbability ?? 0.5;
   const quantize = options.quantize ?? true;
-  if (!Number.isInteger(jitter) || jitter < 0) throw new UgatitConfigError(`trainTransform: jitter must be a non-negative integer, received ${jitter}`);
-  if (!(p >= 0 && p <= 1)) throw new UgatitConfigError(`trainTransform: flipProbability must be in [0, 1], received ${p}`);
+  if (!Number.isInteger(jitter) || jitter < 0) throw new UGATITConfigError(`trainTransform: jitter must be a non-negative integer, received ${jitter}`);
+  if (!(p >= 0 && p <= 1)) throw new UGATITConfigError(`trainTransform: flipProbability must be in [0, 1], received ${p}`);
   const flip = rng.next() < p;
   const big = size + jitter;
   const top = rng.int(big - size + 1);

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { UgatitConfigError } from '../errors';
+import { UGATITConfigError } from '../errors';
 
 // OpenCV's COLORMAP_JET as the 256 RGB bytes cv2.applyColorMap returns (opencv-python 4.14,
 // `cv2.applyColorMap(np.arange(256, dtype=np.uint8)[None], cv2.COLORMAP_JET)[0, :, ::-1]`).
@@ -74,11 +74,11 @@ export function jetColormap(v: tf.Tensor): tf.Tensor {
 export function heatmapToImage(heatmap: tf.Tensor, size: number | [number, number]): tf.Tensor3D {
   const [h, w] = typeof size === 'number' ? [size, size] : size;
   if (!Number.isInteger(h) || !Number.isInteger(w) || h < 1 || w < 1) {
-    throw new UgatitConfigError(`heatmapToImage: size must be positive integers, received ${h}x${w}`);
+    throw new UGATITConfigError(`heatmapToImage: size must be positive integers, received ${h}x${w}`);
   }
   const s = heatmap.shape;
   const ok = s.length === 2 || (s.length === 3 && s[2] === 1) || (s.length === 4 && s[0] === 1 && s[3] === 1);
-  if (!ok) throw new UgatitConfigError(`heatmapToImage: expected a [h, w], [h, w, 1] or [1, h, w, 1] heatmap, received [${s.join(', ')}]`);
+  if (!ok) throw new UGATITConfigError(`heatmapToImage: expected a [h, w], [h, w, 1] or [1, h, w, 1] heatmap, received [${s.join(', ')}]`);
   const inH = s.length === 4 ? s[1]! : s[0]!;
   const inW = s.length === 4 ? s[2]! : s[1]!;
   return tf.tidy(() => {
@@ -103,9 +103,9 @@ export function heatmapToImage(heatmap: tf.Tensor, size: number | [number, numbe
  * ```
  */
 export function overlayHeatmap(image: tf.Tensor3D, heatmapRGB: tf.Tensor3D, alpha = 0.5): tf.Tensor3D {
-  if (!(alpha >= 0 && alpha <= 1)) throw new UgatitConfigError(`overlayHeatmap: alpha must be in [0, 1], received ${alpha}`);
+  if (!(alpha >= 0 && alpha <= 1)) throw new UGATITConfigError(`overlayHeatmap: alpha must be in [0, 1], received ${alpha}`);
   if (image.shape.join() !== heatmapRGB.shape.join()) {
-    throw new UgatitConfigError(`overlayHeatmap: image [${image.shape.join(', ')}] and heatmap [${heatmapRGB.shape.join(', ')}] differ in shape`);
+    throw new UGATITConfigError(`overlayHeatmap: image [${image.shape.join(', ')}] and heatmap [${heatmapRGB.shape.join(', ')}] differ in shape`);
   }
   return tf.tidy(() => tf.add(tf.mul(tf.cast(image, 'float32'), 1 - alpha), tf.mul(tf.cast(heatmapRGB, 'float32'), alpha)));
 }
@@ -123,14 +123,14 @@ export function overlayHeatmap(image: tf.Tensor3D, heatmapRGB: tf.Tensor3D, alph
  * ```
  */
 export function sampleGrid(rows: tf.Tensor3D[][]): tf.Tensor3D {
-  if (rows.length === 0 || rows[0]!.length === 0) throw new UgatitConfigError('sampleGrid: needs at least one row with one image');
+  if (rows.length === 0 || rows[0]!.length === 0) throw new UGATITConfigError('sampleGrid: needs at least one row with one image');
   const cols = rows[0]!.length;
   const shape = rows[0]![0]!.shape;
   rows.forEach((row, i) => {
-    if (row.length !== cols) throw new UgatitConfigError(`sampleGrid: row ${i} has ${row.length} images, row 0 has ${cols}`);
+    if (row.length !== cols) throw new UGATITConfigError(`sampleGrid: row ${i} has ${row.length} images, row 0 has ${cols}`);
     row.forEach((t, j) => {
       if (t.rank !== 3 || t.shape.join() !== shape.join()) {
-        throw new UgatitConfigError(`sampleGrid: image [${i}][${j}] has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}]`);
+        throw new UGATITConfigError(`sampleGrid: image [${i}][${j}] has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}]`);
       }
     });
   });

@@ -1,6 +1,6 @@
 import pngjs from 'pngjs/browser.js';
 import jpeg from 'jpeg-js';
-import { UgatitConfigError, UgatitFormatError } from '../errors';
+import { UGATITConfigError, UGATITFormatError } from '../errors';
 
 /**
  * Largest image, in pixels (width × height), that {@link decodeImage} accepts by default:
@@ -29,7 +29,7 @@ export interface DecodedImage {
 }
 
 /**
- * An 8-bit RGB or RGBA image, row-major, as {@link encodePng} accepts it.
+ * An 8-bit RGB or RGBA image, row-major, as {@link encodePNG} accepts it.
  *
  * @example
  * ```ts
@@ -104,7 +104,7 @@ const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 const DEFAULT_SOURCE = '<image bytes>';
 
 function fail(source: string, message: string): never {
-  throw new UgatitFormatError(source, message);
+  throw new UGATITFormatError(source, message);
 }
 
 function startsWith(bytes: Uint8Array, sig: ArrayLike<number>, at = 0): boolean {
@@ -211,7 +211,7 @@ function readJpegHeader(bytes: Uint8Array, source: string): ImageHeader {
  *
  * @param bytes - The file contents.
  * @param source - Names the image in error messages (usually its path).
- * @throws UgatitFormatError naming `source` for an empty, unknown, truncated or invalid header.
+ * @throws UGATITFormatError naming `source` for an empty, unknown, truncated or invalid header.
  * @example
  * ```ts
  * const h = readImageHeader(await fs.readFile('photo.jpg'), 'photo.jpg');
@@ -326,7 +326,7 @@ function decodeJpeg(bytes: Uint8Array, header: ImageHeader, maxPixels: number, s
  * @param bytes - The file contents.
  * @param source - Names the image in error messages (usually its path).
  * @param options - Pixel limit and alpha handling.
- * @throws UgatitFormatError whose message starts with `source` for an empty, unknown,
+ * @throws UGATITFormatError whose message starts with `source` for an empty, unknown,
  *   truncated, corrupt, unsupported or oversized image.
  * @example
  * ```ts
@@ -337,9 +337,9 @@ function decodeJpeg(bytes: Uint8Array, header: ImageHeader, maxPixels: number, s
 export function decodeImage(bytes: Uint8Array, source: string = DEFAULT_SOURCE, options: DecodeImageOptions = {}): DecodedImage {
   const maxPixels = options.maxPixels ?? IMAGE_MAX_PIXELS;
   const alpha = options.alpha ?? 'white';
-  if (!(maxPixels > 0)) throw new UgatitConfigError(`decodeImage: maxPixels must be positive, received ${maxPixels}`);
+  if (!(maxPixels > 0)) throw new UGATITConfigError(`decodeImage: maxPixels must be positive, received ${maxPixels}`);
   if (alpha !== 'white' && alpha !== 'discard') {
-    throw new UgatitConfigError(`decodeImage: alpha must be 'white' or 'discard', received ${String(alpha)}`);
+    throw new UGATITConfigError(`decodeImage: alpha must be 'white' or 'discard', received ${String(alpha)}`);
   }
   const header = readImageHeader(bytes, source);
   checkPixels(header, maxPixels, source);
@@ -349,22 +349,22 @@ export function decodeImage(bytes: Uint8Array, source: string = DEFAULT_SOURCE, 
 /**
  * Encodes an 8-bit RGB or RGBA image as a (non-interlaced, 8-bit) PNG.
  *
- * @throws UgatitConfigError when `data.length` does not match `width × height × channels`.
+ * @throws UGATITConfigError when `data.length` does not match `width × height × channels`.
  * @example
  * ```ts
- * const png = encodePng({ width: 2, height: 1, channels: 3, data: new Uint8Array([255, 0, 0, 0, 0, 255]) });
+ * const png = encodePNG({ width: 2, height: 1, channels: 3, data: new Uint8Array([255, 0, 0, 0, 0, 255]) });
  * await fs.writeFile('out.png', png);
  * ```
  */
-export function encodePng(image: DecodedImage | RawImage): Uint8Array {
+export function encodePNG(image: DecodedImage | RawImage): Uint8Array {
   const { width, height, channels, data } = image;
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
-    throw new UgatitConfigError(`encodePng: width and height must be positive integers, received ${width}x${height}`);
+    throw new UGATITConfigError(`encodePNG: width and height must be positive integers, received ${width}x${height}`);
   }
-  if (channels !== 3 && channels !== 4) throw new UgatitConfigError(`encodePng: channels must be 3 or 4, received ${String(channels)}`);
+  if (channels !== 3 && channels !== 4) throw new UGATITConfigError(`encodePNG: channels must be 3 or 4, received ${String(channels)}`);
   if (data.length !== width * height * channels) {
-    throw new UgatitConfigError(
-      `encodePng: data has ${data.length} bytes, expected ${width}x${height}x${channels} = ${width * height * channels}`,
+    throw new UGATITConfigError(
+      `encodePNG: data has ${data.length} bytes, expected ${width}x${height}x${channels} = ${width * height * channels}`,
     );
   }
   const colorType = channels === 4 ? 6 : 2;
@@ -373,3 +373,8 @@ export function encodePng(image: DecodedImage | RawImage): Uint8Array {
   const out = pngjs.PNG.sync.write(png, { colorType, inputColorType: colorType, inputHasAlpha: channels === 4 });
   return new Uint8Array(out.buffer, out.byteOffset, out.length).slice();
 }
+
+// Deprecated spellings (docs/api.md lists every rename).
+
+/** @deprecated Renamed {@link encodePNG}; this alias is kept for existing code and goes in the next major version. */
+export const encodePng = encodePNG;

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { UgatitConfigError, UgatitError, UgatitFormatError } from '../errors';
+import { UGATITConfigError, UGATITError, UGATITFormatError } from '../errors';
 import { testTransform, trainTransform, type TrainTransformOptions } from './augment';
 import { decodeImage, type DecodeImageOptions } from './image-codec';
-import { Rng } from './rng';
+import { RNG } from './rng';
 
 // Node built-ins are imported lazily so that the package still loads in a browser, where only
 // this file's functions fail (with a clear error) when called.
@@ -13,7 +13,7 @@ async function node(): Promise<{ fs: Fs; path: Path }> {
     const [fs, path] = await Promise.all([import('node:fs/promises'), import('node:path')]);
     return { fs, path };
   } catch (e) {
-    throw new UgatitError(`ImageFolderDataset needs Node's file system (node:fs/promises): ${(e as Error).message}`);
+    throw new UGATITError(`ImageFolderDataset needs Node's file system (node:fs/promises): ${(e as Error).message}`);
   }
 }
 
@@ -35,7 +35,7 @@ export const REFERENCE_IMAGE_EXTENSIONS: readonly string[] = ['.jpg', '.jpeg', '
  *
  * @param options.extensions - Lower-case extensions to keep (compared case-insensitively).
  *   Default {@link REFERENCE_IMAGE_EXTENSIONS}.
- * @throws UgatitError when `dir` cannot be read.
+ * @throws UGATITError when `dir` cannot be read.
  * @example
  * ```ts
  * const files = await listImages('dataset/selfie2anime/trainA');
@@ -50,7 +50,7 @@ export async function listImages(dir: string, options: { extensions?: readonly s
     try {
       entries = await fs.readdir(d, { withFileTypes: true });
     } catch (e) {
-      throw new UgatitError(`listImages: cannot read directory ${d}: ${(e as Error).message}`);
+      throw new UGATITError(`listImages: cannot read directory ${d}: ${(e as Error).message}`);
     }
     const files: string[] = [];
     for (const ent of entries) {
@@ -86,7 +86,7 @@ export interface BadImageFile {
   /** Path of the file, as listed. */
   path: string;
   /** Why it could not be decoded. */
-  error: UgatitFormatError;
+  error: UGATITFormatError;
 }
 
 /**
@@ -106,7 +106,7 @@ export interface ImageFolderOptions {
   shuffle?: boolean;
   /** Seed of the generator that shuffles and augments. Default 0. */
   seed?: number;
-  /** `'throw'` (default): a bad file throws UgatitFormatError naming its path. `'skip-and-report'`: it is reported and skipped in this and every later epoch. */
+  /** `'throw'` (default): a bad file throws UGATITFormatError naming its path. `'skip-and-report'`: it is reported and skipped in this and every later epoch. */
   onBadFile?: 'throw' | 'skip-and-report';
   /** Called once per bad file in `'skip-and-report'` mode (they are also in `badFiles`). */
   onReport?: (bad: BadImageFile) => void;
@@ -148,7 +148,7 @@ export interface ImageFolderState {
 /**
  * The reference's unpaired image folder (`<root>/{trainA,trainB,testA,testB}`, one instance per
  * folder) as an endless batch source: files listed and sorted once, reshuffled by a seeded
- * {@link Rng} at every epoch, transformed like the reference, and a new epoch begun when one
+ * {@link RNG} at every epoch, transformed like the reference, and a new epoch begun when one
  * runs out (as the reference re-creates its iterator on StopIteration). Node only.
  *
  * @example
@@ -161,7 +161,7 @@ export interface ImageFolderState {
 export class ImageFolderDataset {
   /** Files that were reported bad so far (in `'skip-and-report'` mode). */
   readonly badFiles: BadImageFile[] = [];
-  private rng: Rng;
+  private rng: RNG;
   private epochValue = 0;
   private position = 0;
   private order: number[] = [];
@@ -177,26 +177,26 @@ export class ImageFolderDataset {
   ) {
     const train = options.train ?? true;
     this.opts = { ...options, train, shuffle: options.shuffle ?? train, onBadFile: options.onBadFile ?? 'throw', dropLast: options.dropLast ?? false };
-    this.rng = new Rng(options.seed ?? 0);
+    this.rng = new RNG(options.seed ?? 0);
   }
 
   /**
    * Lists the images under `root` and checks the options.
    *
-   * @throws UgatitConfigError for a bad size or option; UgatitError when `root` has no image
+   * @throws UGATITConfigError for a bad size or option; UGATITError when `root` has no image
    *   file or cannot be read.
    */
   static async open(root: string, options: ImageFolderOptions): Promise<ImageFolderDataset> {
     if (!Number.isInteger(options.size) || options.size < 1) {
-      throw new UgatitConfigError(`ImageFolderDataset: size must be a positive integer, received ${options.size}`);
+      throw new UGATITConfigError(`ImageFolderDataset: size must be a positive integer, received ${options.size}`);
     }
     const mode = options.onBadFile ?? 'throw';
     if (mode !== 'throw' && mode !== 'skip-and-report') {
-      throw new UgatitConfigError(`ImageFolderDataset: onBadFile must be 'throw' or 'skip-and-report', received ${String(mode)}`);
+      throw new UGATITConfigError(`ImageFolderDataset: onBadFile must be 'throw' or 'skip-and-report', received ${String(mode)}`);
     }
     const files = await listImages(root, { extensions: options.extensions });
     if (files.length === 0) {
-      throw new UgatitError(`ImageFolderDataset: found no image file under ${root} (extensions ${(options.extensions ?? REFERENCE_IMAGE_EXTENSIONS).join(' ')})`);
+      throw new UGATITError(`ImageFolderDataset: found no image file under ${root} (extensions ${(options.extensions ?? REFERENCE_IMAGE_EXTENSIONS).join(' ')})`);
     }
     return new ImageFolderDataset(root, files, options);
   }
@@ -221,15 +221,15 @@ export class ImageFolderDataset {
   private async load(index: number): Promise<tf.Tensor3D | null> {
     const { fs } = await node();
     const file = this.files[index]!;
-    let error: UgatitFormatError;
+    let error: UGATITFormatError;
     try {
       const bytes = await fs.readFile(file);
       const img = decodeImage(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), file, this.opts.decode);
       return this.opts.train ? trainTransform(img, this.opts.size, this.rng, this.opts.transform) : testTransform(img, this.opts.size, this.opts.transform);
     } catch (e) {
-      if (e instanceof UgatitFormatError) error = e;
-      else if (e instanceof UgatitError) throw e;
-      else error = new UgatitFormatError(file, `unreadable: ${(e as Error).message}`);
+      if (e instanceof UGATITFormatError) error = e;
+      else if (e instanceof UGATITError) throw e;
+      else error = new UGATITFormatError(file, `unreadable: ${(e as Error).message}`);
     }
     if (this.opts.onBadFile === 'throw') throw error;
     this.bad.add(index);
@@ -244,21 +244,21 @@ export class ImageFolderDataset {
    * smaller than `batchSize` only for the last batch of an epoch (unless `dropLast`); the next
    * call starts a new, reshuffled epoch.
    *
-   * @throws UgatitFormatError naming the file for a bad image (`'throw'` mode), or naming the
+   * @throws UGATITFormatError naming the file for a bad image (`'throw'` mode), or naming the
    *   folder when no readable image is left.
    */
   async nextBatch(batchSize: number): Promise<tf.Tensor4D> {
     if (!Number.isInteger(batchSize) || batchSize < 1) {
-      throw new UgatitConfigError(`ImageFolderDataset.nextBatch: batchSize must be a positive integer, received ${batchSize}`);
+      throw new UGATITConfigError(`ImageFolderDataset.nextBatch: batchSize must be a positive integer, received ${batchSize}`);
     }
     const samples: tf.Tensor3D[] = [];
     try {
       for (;;) {
         if (this.epochValue === 0 || this.position >= this.order.length) {
-          if (this.bad.size >= this.files.length) throw new UgatitFormatError(this.root, `no readable image left (${this.bad.size} bad files)`);
+          if (this.bad.size >= this.files.length) throw new UGATITFormatError(this.root, `no readable image left (${this.bad.size} bad files)`);
           this.startEpoch();
           if (this.opts.dropLast && this.order.length < batchSize) {
-            throw new UgatitConfigError(`ImageFolderDataset: batchSize ${batchSize} exceeds the ${this.order.length} usable files with dropLast`);
+            throw new UGATITConfigError(`ImageFolderDataset: batchSize ${batchSize} exceeds the ${this.order.length} usable files with dropLast`);
           }
         }
         while (samples.length < batchSize && this.position < this.order.length) {
@@ -295,19 +295,19 @@ export class ImageFolderDataset {
   /**
    * Restores a snapshot from {@link getState}, so the next batches are the ones that followed it.
    *
-   * @throws UgatitConfigError when the state is malformed or was taken over a different number of files.
+   * @throws UGATITConfigError when the state is malformed or was taken over a different number of files.
    */
   setState(state: ImageFolderState): void {
     const n = this.files.length;
     const idxOk = (a: unknown): a is number[] => Array.isArray(a) && a.every((i) => Number.isInteger(i) && i >= 0 && i < n);
-    if (!state || state.version !== 1) throw new UgatitConfigError(`ImageFolderDataset.setState: unknown state version ${String(state?.version)}`);
+    if (!state || state.version !== 1) throw new UGATITConfigError(`ImageFolderDataset.setState: unknown state version ${String(state?.version)}`);
     if (state.fileCount !== n) {
-      throw new UgatitConfigError(`ImageFolderDataset.setState: state is for ${state.fileCount} files, ${this.root} has ${n}`);
+      throw new UGATITConfigError(`ImageFolderDataset.setState: state is for ${state.fileCount} files, ${this.root} has ${n}`);
     }
     if (!idxOk(state.order) || !idxOk(state.bad) || !Number.isInteger(state.epoch) || state.epoch < 0 || !Number.isInteger(state.position) || state.position < 0 || state.position > state.order.length) {
-      throw new UgatitConfigError('ImageFolderDataset.setState: malformed state (epoch, position, order or bad indices)');
+      throw new UGATITConfigError('ImageFolderDataset.setState: malformed state (epoch, position, order or bad indices)');
     }
-    this.rng = Rng.fromState(state.rng);
+    this.rng = RNG.fromState(state.rng);
     this.epochValue = state.epoch;
     this.position = state.position;
     this.order = [...state.order];

@@ -1,4 +1,4 @@
-import { UgatitConfigError } from '../errors';
+import { UGATITConfigError } from '../errors';
 
 /** splitmix32: spreads a 32-bit seed over the four words of xoshiro's state. */
 function splitmix32(x: number): [number, number] {
@@ -18,21 +18,21 @@ const rotl = (x: number, k: number): number => ((x << k) | (x >>> (32 - k))) >>>
  *
  * @example
  * ```ts
- * const rng = new Rng(42);
+ * const rng = new RNG(42);
  * const flip = rng.next() < 0.5;
  * const saved = rng.getState();
- * const again = Rng.fromState(saved); // continues exactly where rng is
+ * const again = RNG.fromState(saved); // continues exactly where rng is
  * ```
  */
-export class Rng {
+export class RNG {
   private s: Uint32Array;
 
   /**
    * @param seed - Any safe integer (negative allowed); equal seeds give equal sequences.
-   * @throws UgatitConfigError when `seed` is not a safe integer.
+   * @throws UGATITConfigError when `seed` is not a safe integer.
    */
   constructor(seed: number) {
-    if (!Number.isSafeInteger(seed)) throw new UgatitConfigError(`Rng: seed must be a safe integer, received ${seed}`);
+    if (!Number.isSafeInteger(seed)) throw new UGATITConfigError(`RNG: seed must be a safe integer, received ${seed}`);
     const lo = seed >>> 0;
     const hi = Math.floor(seed / 2 ** 32) >>> 0;
     let x = (lo ^ Math.imul(hi, 0x27d4eb2d)) >>> 0;
@@ -67,10 +67,10 @@ export class Rng {
   /**
    * A uniform integer in [0, n), without modulo bias.
    *
-   * @throws UgatitConfigError when `n` is not an integer in [1, 2^32].
+   * @throws UGATITConfigError when `n` is not an integer in [1, 2^32].
    */
   int(n: number): number {
-    if (!Number.isInteger(n) || n < 1 || n > 2 ** 32) throw new UgatitConfigError(`Rng.int: n must be an integer in [1, 2^32], received ${n}`);
+    if (!Number.isInteger(n) || n < 1 || n > 2 ** 32) throw new UGATITConfigError(`RNG.int: n must be an integer in [1, 2^32], received ${n}`);
     const limit = 2 ** 32 - (2 ** 32 % n); // reject the top partial range
     for (;;) {
       const x = this.nextUint32();
@@ -95,16 +95,23 @@ export class Rng {
   }
 
   /**
-   * A generator that continues from a state returned by {@link Rng.getState}.
+   * A generator that continues from a state returned by {@link RNG.getState}.
    *
-   * @throws UgatitConfigError for anything but four 32-bit unsigned integers, not all zero.
+   * @throws UGATITConfigError for anything but four 32-bit unsigned integers, not all zero.
    */
-  static fromState(state: readonly number[]): Rng {
+  static fromState(state: readonly number[]): RNG {
     if (!Array.isArray(state) || state.length !== 4 || !state.every((w) => Number.isInteger(w) && w >= 0 && w < 2 ** 32) || state.every((w) => w === 0)) {
-      throw new UgatitConfigError(`Rng.fromState: expected four uint32 words, not all zero, received ${JSON.stringify(state)}`);
+      throw new UGATITConfigError(`RNG.fromState: expected four uint32 words, not all zero, received ${JSON.stringify(state)}`);
     }
-    const rng = new Rng(0);
+    const rng = new RNG(0);
     rng.s = Uint32Array.from(state);
     return rng;
   }
 }
+
+// Deprecated spellings (docs/api.md lists every rename).
+
+/** @deprecated Renamed {@link RNG}; this alias is kept for existing code and goes in the next major version. */
+export const Rng = RNG;
+/** @deprecated Renamed {@link RNG}; this alias is kept for existing code and goes in the next major version. */
+export type Rng = RNG;

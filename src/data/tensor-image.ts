@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { UgatitConfigError } from '../errors';
+import { UGATITConfigError } from '../errors';
 import type { DecodedImage } from './image-codec';
 
 /**
@@ -12,7 +12,7 @@ import type { DecodedImage } from './image-codec';
  */
 export function imageToPixels(img: DecodedImage): tf.Tensor3D {
   if (img.data.length !== img.width * img.height * 3) {
-    throw new UgatitConfigError(`imageToPixels: data has ${img.data.length} bytes, expected ${img.width}x${img.height}x3`);
+    throw new UGATITConfigError(`imageToPixels: data has ${img.data.length} bytes, expected ${img.width}x${img.height}x3`);
   }
   return tf.tensor3d(Int32Array.from(img.data), [img.height, img.width, 3], 'int32');
 }
@@ -50,16 +50,16 @@ export function imageToTensor(img: DecodedImage): tf.Tensor3D {
  *   [0, 1] for heatmaps and sample grids.
  * @example
  * ```ts
- * const png = encodePng(tensorToImage(tf.squeeze(fakeB, [0]) as tf.Tensor3D));
+ * const png = encodePNG(tensorToImage(tf.squeeze(fakeB, [0]) as tf.Tensor3D));
  * ```
  */
 export function tensorToImage(t: tf.Tensor3D | tf.Tensor4D, range: [number, number] = [-1, 1]): DecodedImage {
   const shape = t.rank === 4 && t.shape[0] === 1 ? t.shape.slice(1) : t.shape;
   if (shape.length !== 3 || shape[2] !== 3) {
-    throw new UgatitConfigError(`tensorToImage: expected a [h, w, 3] tensor, received shape [${t.shape.join(', ')}]`);
+    throw new UGATITConfigError(`tensorToImage: expected a [h, w, 3] tensor, received shape [${t.shape.join(', ')}]`);
   }
   const [lo, hi] = range;
-  if (!(hi > lo)) throw new UgatitConfigError(`tensorToImage: range must be increasing, received [${lo}, ${hi}]`);
+  if (!(hi > lo)) throw new UGATITConfigError(`tensorToImage: range must be increasing, received [${lo}, ${hi}]`);
   const bytes = tf.tidy(() => {
     const scaled = tf.mul(tf.sub(tf.cast(t, 'float32'), lo), 255 / (hi - lo));
     return tf.round(tf.clipByValue(scaled, 0, 255));
@@ -83,7 +83,7 @@ export function tensorToImage(t: tf.Tensor3D | tf.Tensor4D, range: [number, numb
 export function resizeBilinear<T extends tf.Tensor3D | tf.Tensor4D>(image: T, size: number | [number, number]): T {
   const [h, w] = typeof size === 'number' ? [size, size] : size;
   if (!Number.isInteger(h) || !Number.isInteger(w) || h < 1 || w < 1) {
-    throw new UgatitConfigError(`resizeBilinear: size must be positive integers, received ${h}x${w}`);
+    throw new UGATITConfigError(`resizeBilinear: size must be positive integers, received ${h}x${w}`);
   }
   const inH = image.shape[image.rank - 3]!;
   const inW = image.shape[image.rank - 2]!;

@@ -11,7 +11,7 @@
  *
  * @packageDocumentation
  */
-import { UgatitError } from '../errors';
+import { UGATITError } from '../errors';
 
 /** The two avatar domains: `'A'` = avataaars, `'B'` = adventurer (or the style chosen by `styleB`). */
 export type AvatarDomain = 'A' | 'B';
@@ -81,7 +81,7 @@ export const AVATAR_STYLES_B: Readonly<Record<AvatarStyleB, AvatarFraming>> = {
 export function avatarFraming(domain: AvatarDomain, styleB: AvatarStyleB = 'adventurer'): AvatarFraming {
   if (domain === 'A') return AVATAR_FRAMING.A;
   if (!Object.prototype.hasOwnProperty.call(AVATAR_STYLES_B, styleB)) {
-    throw new UgatitError(`unknown domain B style '${String(styleB)}' (known: ${Object.keys(AVATAR_STYLES_B).join(', ')})`);
+    throw new UGATITError(`unknown domain B style '${String(styleB)}' (known: ${Object.keys(AVATAR_STYLES_B).join(', ')})`);
   }
   return AVATAR_STYLES_B[styleB];
 }
@@ -180,7 +180,7 @@ async function optionalImport<T>(specifier: string): Promise<T> {
       code === 'MODULE_NOT_FOUND' ||
       /Cannot find (module|package)/.test(message ?? '');
     if (missing && (message ?? '').includes(specifier)) {
-      throw new UgatitError(
+      throw new UGATITError(
         `rendering the avatar dataset needs '${specifier}', which is not installed; run: ${INSTALL_HINT}`,
       );
     }
@@ -231,7 +231,7 @@ function renderWith(r: Renderers, framing: AvatarFraming, seed: string, size: nu
     shapeRendering: 2,
   }).render();
   if (image.width !== size || image.height !== size) {
-    throw new UgatitError(`resvg rendered ${image.width}x${image.height}, expected ${size}x${size}`);
+    throw new UGATITError(`resvg rendered ${image.width}x${image.height}, expected ${size}x${size}`);
   }
   const png = new r.png({ width: size, height: size });
   png.data.set(image.pixels);
@@ -264,13 +264,13 @@ export async function renderAvatarPng(
 
 function checkSize(size: number): void {
   if (!Number.isInteger(size) || size < 8 || size > 4096) {
-    throw new UgatitError(`size must be an integer in 8..4096, got ${size}`);
+    throw new UGATITError(`size must be an integer in 8..4096, got ${size}`);
   }
 }
 
 function checkCount(name: string, n: number): void {
   if (!Number.isInteger(n) || n < 0) {
-    throw new UgatitError(`${name} must be a non-negative integer, got ${n}`);
+    throw new UGATITError(`${name} must be a non-negative integer, got ${n}`);
   }
 }
 
@@ -362,7 +362,7 @@ function licenseText(r: Renderers, versions: Record<string, string>, styleB: Ava
  * Existing files of the same names are overwritten.
  *
  * Node only; needs `@dicebear/core`, `@dicebear/collection` and `@resvg/resvg-js`
- * (throws a {@link UgatitError} with the install command when they are missing).
+ * (throws a {@link UGATITError} with the install command when they are missing).
  *
  * @example
  * ```ts
@@ -376,7 +376,7 @@ export async function renderAvatarDataset(options: AvatarDatasetOptions): Promis
   checkCount('count', count);
   checkCount('testCount', testCount);
   checkSize(size);
-  if (typeof out !== 'string' || out.length === 0) throw new UgatitError('out must be a folder path');
+  if (typeof out !== 'string' || out.length === 0) throw new UGATITError('out must be a folder path');
   const framings = { A: avatarFraming('A'), B: avatarFraming('B', styleB) };
 
   const r = await loadRenderers();

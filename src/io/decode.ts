@@ -1,4 +1,4 @@
-import { UgatitFormatError } from '../errors';
+import { UGATITFormatError } from '../errors';
 import { float16BitsToFloat32 } from './float16';
 
 /**
@@ -72,7 +72,7 @@ export function decodeStrided(
     }
     case 'I64': get = (at) => {
       const v = view.getBigInt64(at, true);
-      if (v > 2147483647n || v < -2147483648n) throw new UgatitFormatError(part, `int64 value ${v} does not fit int32`);
+      if (v > 2147483647n || v < -2147483648n) throw new UGATITFormatError(part, `int64 value ${v} does not fit int32`);
       return Number(v);
     }; break;
     case 'I32': get = (at) => view.getInt32(at, true); break;

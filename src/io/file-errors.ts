@@ -1,7 +1,7 @@
 /**
  * Node file-system error codes that mean the files are not where, or not what, a format
  * expects: missing, or a file where a folder should be (or the reverse). Readers report these
- * as a broken format (`UgatitFormatError`); every other code (EACCES, EIO, EMFILE, ENOSPC, …)
+ * as a broken format (`UGATITFormatError`); every other code (EACCES, EIO, EMFILE, ENOSPC, …)
  * is a failure to read that says nothing about the files, and is thrown as Node reports it.
  */
 const ABSENT_CODES = new Set(['ENOENT', 'ENOTDIR', 'EISDIR']);

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { writeFileDurably } from './durable-file';
 import { loadLayersModel, version_layers } from '@tensorflow/tfjs-layers';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { UgatitFormatError } from '../errors';
+import { UGATITFormatError } from '../errors';
 import { isAbsentFileError } from './file-errors';
 import { float32ToFloat16Bits } from './float16';
 
@@ -63,7 +63,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 function checkManifest(json: Record<string, unknown>): { groups: Array<{ paths: string[]; weights: tf.io.WeightsManifestEntry[]; bytes: number }> } {
-  const fail = (m: string): never => { throw new UgatitFormatError(MODEL_JSON_FILE, m); };
+  const fail = (m: string): never => { throw new UGATITFormatError(MODEL_JSON_FILE, m); };
   if (!isObject(json.modelTopology)) fail('modelTopology is missing or not an object');
   for (const key of ['format', 'generatedBy'] as const) {
     if (json[key] !== undefined && typeof json[key] !== 'string') fail(`${key} is not a string`);
@@ -119,14 +119,14 @@ function checkManifest(json: Record<string, unknown>): { groups: Array<{ paths: 
 }
 
 function parseModelJson(bytes: Uint8Array): Record<string, unknown> {
-  if (bytes.byteLength > MODEL_JSON_MAX_BYTES) throw new UgatitFormatError(MODEL_JSON_FILE, `${bytes.byteLength} bytes, above the ${MODEL_JSON_MAX_BYTES}-byte limit`);
+  if (bytes.byteLength > MODEL_JSON_MAX_BYTES) throw new UGATITFormatError(MODEL_JSON_FILE, `${bytes.byteLength} bytes, above the ${MODEL_JSON_MAX_BYTES}-byte limit`);
   let json: unknown;
   try {
     json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
   } catch (e) {
-    throw new UgatitFormatError(MODEL_JSON_FILE, `not valid UTF-8 JSON (${(e as Error).message})`);
+    throw new UGATITFormatError(MODEL_JSON_FILE, `not valid UTF-8 JSON (${(e as Error).message})`);
   }
-  if (!isObject(json)) throw new UgatitFormatError(MODEL_JSON_FILE, 'not a JSON object');
+  if (!isObject(json)) throw new UGATITFormatError(MODEL_JSON_FILE, 'not a JSON object');
   return json;
 }
 
@@ -141,7 +141,7 @@ function parseModelJson(bytes: Uint8Array): Record<string, unknown> {
  *
  * @param modelJson - the bytes of `model.json`.
  * @param files - weight file name → bytes (e.g. `{ 'weights.bin': … }`).
- * @throws {@link UgatitFormatError} naming the file and the problem.
+ * @throws {@link ugatit-tf!UGATITFormatError} naming the file and the problem.
  * @example
  * ```ts
  * const artifacts = modelArtifactsFromFiles(jsonBytes, { 'weights.bin': weightBytes });
@@ -158,12 +158,12 @@ export function modelArtifactsFromFiles(modelJson: Uint8Array, files: Readonly<R
     let size = 0;
     for (const p of g.paths) {
       const data = Object.prototype.hasOwnProperty.call(files, p) ? files[p] : undefined;
-      if (!data) throw new UgatitFormatError(MODEL_JSON_FILE, `weight file "${p}" is missing`);
+      if (!data) throw new UGATITFormatError(MODEL_JSON_FILE, `weight file "${p}" is missing`);
       size += data.byteLength;
       parts.push(data);
     }
     if (size !== g.bytes) {
-      throw new UgatitFormatError(g.paths.join(', ') || MODEL_JSON_FILE, `${size} bytes, but the manifest's ${g.weights.length} weights need ${g.bytes}`);
+      throw new UGATITFormatError(g.paths.join(', ') || MODEL_JSON_FILE, `${size} bytes, but the manifest's ${g.weights.length} weights need ${g.bytes}`);
     }
     specs.push(...g.weights);
     total += size;
@@ -204,7 +204,7 @@ function toFloat16(specs: tf.io.WeightsManifestEntry[], data: Uint8Array): { spe
   const out: tf.io.WeightsManifestEntry[] = [];
   let offset = 0;
   for (const spec of specs) {
-    if (spec.quantization !== undefined) throw new UgatitFormatError(MODEL_JSON_FILE, `weight "${spec.name}" is already quantized`);
+    if (spec.quantization !== undefined) throw new UGATITFormatError(MODEL_JSON_FILE, `weight "${spec.name}" is already quantized`);
     const count = spec.shape.reduce((a, b) => a * b, 1);
     const bytes = count * DTYPE_BYTES[spec.dtype]!;
     if (spec.dtype === 'float32') {
@@ -230,7 +230,7 @@ function checkSavable(jsonBytes: Uint8Array, weightBytes: number): void {
   const { groups } = checkManifest(parseModelJson(jsonBytes));
   const needed = groups.reduce((n, g) => n + g.bytes, 0);
   if (needed !== weightBytes) {
-    throw new UgatitFormatError(WEIGHTS_BIN_FILE, `${weightBytes} bytes, but the manifest's ${groups.reduce((n, g) => n + g.weights.length, 0)} weights need ${needed}`);
+    throw new UGATITFormatError(WEIGHTS_BIN_FILE, `${weightBytes} bytes, but the manifest's ${groups.reduce((n, g) => n + g.weights.length, 0)} weights need ${needed}`);
   }
 }
 
@@ -297,7 +297,7 @@ function saveResult(modelTopology: unknown, specs: tf.io.WeightsManifestEntry[],
  * `weights.bin` and finally `model.json` into place, so a crash never leaves a `model.json`
  * pointing at a half-written weight file. With `float16`, float32 weights are stored as
  * float16. Loading reads float32 and float16 folders alike, validates the manifest against
- * the weight bytes ({@link modelArtifactsFromFiles}) and throws {@link UgatitFormatError} on
+ * the weight bytes ({@link modelArtifactsFromFiles}) and throws {@link ugatit-tf!UGATITFormatError} on
  * a mismatch or a missing file; any other I/O error (permissions, EIO, …) is thrown as Node
  * reports it, so that callers can tell a broken folder from an unreadable one.
  *
@@ -313,7 +313,7 @@ export function fileSystemHandler(dir: string, options: ModelFolderOptions = {})
   return {
     async save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
       if (artifacts.modelTopology instanceof ArrayBuffer || !isObject(artifacts.modelTopology)) {
-        throw new UgatitFormatError(MODEL_JSON_FILE, 'only JSON model topologies (layers models) can be saved');
+        throw new UGATITFormatError(MODEL_JSON_FILE, 'only JSON model topologies (layers models) can be saved');
       }
       let specs = artifacts.weightSpecs ?? [];
       let weightBytes: Uint8Array = new Uint8Array(artifacts.weightData === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(artifacts.weightData));
@@ -341,11 +341,11 @@ export function fileSystemHandler(dir: string, options: ModelFolderOptions = {})
       const fs = await import('node:fs/promises');
       const jsonPath = join(dir, MODEL_JSON_FILE);
       const absent = (what: string) => (e: unknown): never => {
-        if (isAbsentFileError(e)) throw new UgatitFormatError(what, `not found (${(e as { code: string }).code})`);
+        if (isAbsentFileError(e)) throw new UGATITFormatError(what, `not found (${(e as { code: string }).code})`);
         throw e;
       };
       const { size } = await fs.stat(jsonPath).catch(absent(jsonPath));
-      if (size > MODEL_JSON_MAX_BYTES) throw new UgatitFormatError(MODEL_JSON_FILE, `${size} bytes, above the ${MODEL_JSON_MAX_BYTES}-byte limit`);
+      if (size > MODEL_JSON_MAX_BYTES) throw new UGATITFormatError(MODEL_JSON_FILE, `${size} bytes, above the ${MODEL_JSON_MAX_BYTES}-byte limit`);
       const jsonBytes = new Uint8Array(await fs.readFile(jsonPath).catch(absent(jsonPath)));
       const { groups } = checkManifest(parseModelJson(jsonBytes));
       const files: Record<string, Uint8Array> = {};
@@ -353,7 +353,7 @@ export function fileSystemHandler(dir: string, options: ModelFolderOptions = {})
         try {
           files[p] = new Uint8Array(await fs.readFile(join(dir, p)));
         } catch (e) {
-          if (isAbsentFileError(e)) throw new UgatitFormatError(MODEL_JSON_FILE, `weight file "${p}" is missing from ${dir}`);
+          if (isAbsentFileError(e)) throw new UGATITFormatError(MODEL_JSON_FILE, `weight file "${p}" is missing from ${dir}`);
           throw e;
         }
       }

@@ -1,4 +1,4 @@
-import { UgatitFormatError } from '../errors';
+import { UGATITFormatError } from '../errors';
 import { crc32c, maskCrc32c } from './crc32c';
 import { readVarint, varintToIndex } from './protobuf';
 
@@ -55,7 +55,7 @@ class TableReader {
   }
 
   fail(where: string, message: string): never {
-    throw new UgatitFormatError(`${this.part} ${where}`, message);
+    throw new UGATITFormatError(`${this.part} ${where}`, message);
   }
 
   handle(bytes: Uint8Array, at: number, end: number, where: string): { handle: BlockHandle; next: number } {
@@ -176,7 +176,7 @@ class TableReader {
  * @param bytes - the whole table.
  * @param part - names the file in errors. Default `'leveldb table'`.
  * @returns the entries in key order.
- * @throws {@link UgatitFormatError} naming the block and byte of the first problem.
+ * @throws {@link UGATITFormatError} naming the block and byte of the first problem.
  * @example
  * ```ts
  * for (const { key, value } of readLevelDbTable(indexBytes)) console.log(new TextDecoder().decode(key), value.length);

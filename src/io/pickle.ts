@@ -1,4 +1,4 @@
-import { UgatitFormatError } from '../errors';
+import { UGATITFormatError } from '../errors';
 
 /**
  * A restricted pickle reader: a stack machine that understands the opcodes `torch.save`
@@ -105,7 +105,7 @@ export interface PickleOptions extends PickleLimits {
   /**
    * Called for each persistent id (`PERSID`/`BINPERSID`) with the id as read (a tuple is a
    * frozen array, a dict a `Map`); returns the object the id stands for. Without it, a pickle
-   * with persistent ids is refused. Throw a {@link UgatitFormatError} to refuse an id.
+   * with persistent ids is refused. Throw a {@link ugatit-tf!UGATITFormatError} to refuse an id.
    */
   persistentLoad?: (pid: unknown) => unknown;
   /** Offset of the first opcode in `bytes`. Default 0. */
@@ -353,7 +353,7 @@ export interface UnpickleResult {
  * {@link PickleGlobal} or their value. Shared references stay shared; cycles are refused.
  *
  * @param bytes - the pickle (trailing bytes after `STOP` are ignored; see {@link UnpickleResult.end}).
- * @throws {@link UgatitFormatError} naming the opcode and byte offset of the first problem:
+ * @throws {@link ugatit-tf!UGATITFormatError} naming the opcode and byte offset of the first problem:
  *   an unknown or refused opcode, a global outside {@link PICKLE_ALLOWED_GLOBALS}, truncation,
  *   a malformed argument, or a limit exceeded.
  * @example
@@ -371,7 +371,7 @@ export function unpickleAt(bytes: Uint8Array, options: PickleOptions = {}): Unpi
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = bytes.byteLength;
   let pos = options.offset ?? 0;
-  if (!isIndex(pos) || pos > n) throw new UgatitFormatError(label, `offset ${pos} is outside the ${n} bytes`);
+  if (!isIndex(pos) || pos > n) throw new UGATITFormatError(label, `offset ${pos} is outside the ${n} bytes`);
 
   const stack: unknown[] = [];
   const marks: number[] = [];
@@ -380,7 +380,7 @@ export function unpickleAt(bytes: Uint8Array, options: PickleOptions = {}): Unpi
   let opPos = pos;
 
   const fail = (message: string): never => {
-    throw new UgatitFormatError(`${label} ${opName} at byte ${opPos}`, message);
+    throw new UGATITFormatError(`${label} ${opName} at byte ${opPos}`, message);
   };
   const need = (k: number): void => {
     if (k > n - pos) fail(`needs ${k} bytes but only ${n - pos} remain (truncated pickle)`);
@@ -465,7 +465,7 @@ export function unpickleAt(bytes: Uint8Array, options: PickleOptions = {}): Unpi
     try {
       push(options.persistentLoad!(pid));
     } catch (e) {
-      if (e instanceof UgatitFormatError) throw e;
+      if (e instanceof UGATITFormatError) throw e;
       fail(`persistent id ${describe(pid)} was refused: ${(e as Error).message}`);
     }
   };

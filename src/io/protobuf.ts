@@ -1,4 +1,4 @@
-import { UgatitFormatError } from '../errors';
+import { UGATITFormatError } from '../errors';
 
 /**
  * One field of a protocol-buffer message, as read off the wire: varints and fixed64 as
@@ -13,29 +13,29 @@ export type ProtoField =
  * Reads a LEB128 varint (at most 10 bytes, 64 bits) at `at`.
  *
  * @returns the value and the offset after it.
- * @throws {@link UgatitFormatError} naming `part` when it runs past `end` or past 64 bits.
+ * @throws {@link UGATITFormatError} naming `part` when it runs past `end` or past 64 bits.
  */
 export function readVarint(bytes: Uint8Array, at: number, end: number, part: string): { value: bigint; next: number } {
   let value = 0n;
   for (let i = 0; i < 10; i++) {
-    if (at + i >= end) throw new UgatitFormatError(part, `varint at byte ${at} runs past the end`);
+    if (at + i >= end) throw new UGATITFormatError(part, `varint at byte ${at} runs past the end`);
     const b = bytes[at + i]!;
     value |= BigInt(b & 0x7f) << BigInt(7 * i);
     if (!(b & 0x80)) {
-      if (value >= 1n << 64n) throw new UgatitFormatError(part, `varint at byte ${at} is wider than 64 bits`);
+      if (value >= 1n << 64n) throw new UGATITFormatError(part, `varint at byte ${at} is wider than 64 bits`);
       return { value, next: at + i + 1 };
     }
   }
-  throw new UgatitFormatError(part, `varint at byte ${at} is longer than 10 bytes`);
+  throw new UGATITFormatError(part, `varint at byte ${at} is longer than 10 bytes`);
 }
 
 /**
  * A varint as a non-negative safe integer no larger than `max`.
  *
- * @throws {@link UgatitFormatError} naming `what` otherwise.
+ * @throws {@link UGATITFormatError} naming `what` otherwise.
  */
 export function varintToIndex(value: bigint, max: number, part: string, what: string): number {
-  if (value > BigInt(max)) throw new UgatitFormatError(part, `${what} ${value} is above ${max}`);
+  if (value > BigInt(max)) throw new UGATITFormatError(part, `${what} ${value} is above ${max}`);
   return Number(value);
 }
 
@@ -45,7 +45,7 @@ export function varintToIndex(value: bigint, max: number, part: string, what: st
  * checked against the message's bytes.
  *
  * @param part - names the message in errors, e.g. `'tensor bundle entry "w"'`.
- * @throws {@link UgatitFormatError} when the bytes are not a well-formed message.
+ * @throws {@link UGATITFormatError} when the bytes are not a well-formed message.
  */
 export function readProtoFields(bytes: Uint8Array, part: string): ProtoField[] {
   const fields: ProtoField[] = [];
@@ -56,7 +56,7 @@ export function readProtoFields(bytes: Uint8Array, part: string): ProtoField[] {
     at = tag.next;
     const field = Number(tag.value >> 3n);
     const wire = Number(tag.value & 7n);
-    if (field === 0 || tag.value >> 3n > 0x1fffffffn) throw new UgatitFormatError(part, `field number ${tag.value >> 3n} is not valid`);
+    if (field === 0 || tag.value >> 3n > 0x1fffffffn) throw new UGATITFormatError(part, `field number ${tag.value >> 3n} is not valid`);
     switch (wire) {
       case 0: {
         const v = readVarint(bytes, at, end, part);
@@ -65,7 +65,7 @@ export function readProtoFields(bytes: Uint8Array, part: string): ProtoField[] {
         break;
       }
       case 1: {
-        if (at + 8 > end) throw new UgatitFormatError(part, `fixed64 field ${field} runs past the end`);
+        if (at + 8 > end) throw new UGATITFormatError(part, `fixed64 field ${field} runs past the end`);
         const view = new DataView(bytes.buffer, bytes.byteOffset + at, 8);
         fields.push({ field, wire, value: view.getBigUint64(0, true) });
         at += 8;
@@ -74,21 +74,21 @@ export function readProtoFields(bytes: Uint8Array, part: string): ProtoField[] {
       case 2: {
         const len = readVarint(bytes, at, end, part);
         at = len.next;
-        if (len.value > BigInt(end - at)) throw new UgatitFormatError(part, `field ${field} claims ${len.value} bytes but ${end - at} remain`);
+        if (len.value > BigInt(end - at)) throw new UGATITFormatError(part, `field ${field} claims ${len.value} bytes but ${end - at} remain`);
         const size = Number(len.value);
         fields.push({ field, wire, value: bytes.subarray(at, at + size) });
         at += size;
         break;
       }
       case 5: {
-        if (at + 4 > end) throw new UgatitFormatError(part, `fixed32 field ${field} runs past the end`);
+        if (at + 4 > end) throw new UGATITFormatError(part, `fixed32 field ${field} runs past the end`);
         const view = new DataView(bytes.buffer, bytes.byteOffset + at, 4);
         fields.push({ field, wire, value: view.getUint32(0, true) });
         at += 4;
         break;
       }
       default:
-        throw new UgatitFormatError(part, `field ${field} has wire type ${wire}, which is not supported`);
+        throw new UGATITFormatError(part, `field ${field} has wire type ${wire}, which is not supported`);
     }
   }
   return fields;

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { UgatitFormatError } from '../errors';
+import { UGATITFormatError } from '../errors';
 import { decodeStrided, ELEMENT_BYTES, ElementType } from './decode';
 
 /**
@@ -34,7 +34,7 @@ export const SAFETENSORS_MAX_TENSOR_ELEMENTS = 2 ** 29;
 export type NamedTensors = Record<string, tf.Tensor>;
 
 function fail(message: string): never {
-  throw new UgatitFormatError('safetensors', message);
+  throw new UGATITFormatError('safetensors', message);
 }
 
 function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void {
@@ -48,7 +48,7 @@ function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void
  *
  * @param bytes - the whole file.
  * @returns name → tensor; the caller owns the tensors and must dispose them.
- * @throws {@link UgatitFormatError} when the bytes are not a valid safetensors file.
+ * @throws {@link ugatit-tf!UGATITFormatError} when the bytes are not a valid safetensors file.
  * @example
  * ```ts
  * const weights = readSafetensors(new Uint8Array(await fs.readFile('model.safetensors')));
@@ -132,16 +132,16 @@ export function writeSafetensors(tensors: NamedTensors, metadata?: Record<string
   const header: Record<string, unknown> = {};
   if (metadata) {
     if (typeof metadata !== 'object' || !Object.values(metadata).every((v) => typeof v === 'string')) {
-      throw new UgatitFormatError('safetensors', 'metadata must map strings to strings');
+      throw new UGATITFormatError('safetensors', 'metadata must map strings to strings');
     }
     header.__metadata__ = metadata;
   }
-  if (names.includes('__metadata__')) throw new UgatitFormatError('safetensors', 'a tensor cannot be named "__metadata__"');
+  if (names.includes('__metadata__')) throw new UGATITFormatError('safetensors', 'a tensor cannot be named "__metadata__"');
   let offset = 0;
   const chunks: Uint8Array[] = [];
   for (const name of names) {
     const t = tensors[name];
-    if (t.dtype === 'string' || t.dtype === 'complex64') throw new UgatitFormatError('safetensors', `tensor "${name}": cannot store dtype ${t.dtype}`);
+    if (t.dtype === 'string' || t.dtype === 'complex64') throw new UGATITFormatError('safetensors', `tensor "${name}": cannot store dtype ${t.dtype}`);
     const values = t.dataSync();
     const typed = t.dtype === 'float32' ? Float32Array.from(values as Float32Array) : Int32Array.from(values as Int32Array);
     const chunk = new Uint8Array(typed.buffer);

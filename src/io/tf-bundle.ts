@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { UgatitFormatError } from '../errors';
+import { UGATITFormatError } from '../errors';
 import { crc32c, maskCrc32c } from './crc32c';
 import { decodeStrided, ELEMENT_BYTES, type ElementType } from './decode';
 import { readLevelDbTable } from './leveldb-table';
@@ -40,7 +40,7 @@ const DTYPE_NAMES: Record<number, string> = {
 const READABLE: Record<number, ElementType> = { 1: 'F32', 2: 'F64', 3: 'I32', 4: 'U8', 5: 'I16', 6: 'I8', 9: 'I64', 10: 'BOOL', 14: 'BF16', 19: 'F16' };
 
 /** The `BundleHeaderProto` of a tensor bundle (its entry under the empty key). */
-export interface TfBundleHeader {
+export interface TFBundleHeader {
   /** Number of `.data-NNNNN-of-MMMMM` shards. */
   readonly numShards: number;
   /** Byte order of the data; only little-endian bundles are read. */
@@ -52,7 +52,7 @@ export interface TfBundleHeader {
 }
 
 /** One tensor of a tensor bundle (its `BundleEntryProto`), as listed by the `.index` file. */
-export interface TfBundleEntry {
+export interface TFBundleEntry {
   /** The checkpoint key: the variable's name, e.g. `generator_B/conv/conv2d/kernel`. */
   readonly name: string;
   /** TensorFlow's name of the dtype (`float32`, `int64`, …), or `DT_<code>` for a code unknown here. */
@@ -75,12 +75,12 @@ export interface TfBundleEntry {
   readonly sliced: boolean;
 }
 
-/** What {@link parseTfBundleIndex} read off an `.index` file. */
-export interface TfBundleIndex {
+/** What {@link parseTFBundleIndex} read off an `.index` file. */
+export interface TFBundleIndex {
   /** The bundle header. */
-  readonly header: TfBundleHeader;
+  readonly header: TFBundleHeader;
   /** Every tensor, keyed by name, in key (bytewise) order. */
-  readonly entries: ReadonlyMap<string, TfBundleEntry>;
+  readonly entries: ReadonlyMap<string, TFBundleEntry>;
 }
 
 function signed64(v: bigint): bigint {
@@ -88,25 +88,25 @@ function signed64(v: bigint): bigint {
 }
 
 function int32Field(f: ProtoField, part: string, what: string): number {
-  if (f.wire !== 0) throw new UgatitFormatError(part, `${what} has wire type ${f.wire}, expected a varint`);
+  if (f.wire !== 0) throw new UGATITFormatError(part, `${what} has wire type ${f.wire}, expected a varint`);
   const v = signed64(f.value);
-  if (v < -(2n ** 31n) || v >= 2n ** 31n) throw new UgatitFormatError(part, `${what} ${v} does not fit int32`);
+  if (v < -(2n ** 31n) || v >= 2n ** 31n) throw new UGATITFormatError(part, `${what} ${v} does not fit int32`);
   return Number(v);
 }
 
 function indexField(f: ProtoField, part: string, what: string): number {
-  if (f.wire !== 0) throw new UgatitFormatError(part, `${what} has wire type ${f.wire}, expected a varint`);
+  if (f.wire !== 0) throw new UGATITFormatError(part, `${what} has wire type ${f.wire}, expected a varint`);
   const v = signed64(f.value);
-  if (v < 0n || v > BigInt(Number.MAX_SAFE_INTEGER)) throw new UgatitFormatError(part, `${what} ${v} is not a non-negative safe integer`);
+  if (v < 0n || v > BigInt(Number.MAX_SAFE_INTEGER)) throw new UGATITFormatError(part, `${what} ${v} is not a non-negative safe integer`);
   return Number(v);
 }
 
 function messageField(f: ProtoField, part: string, what: string): Uint8Array {
-  if (f.wire !== 2) throw new UgatitFormatError(part, `${what} has wire type ${f.wire}, expected a message`);
+  if (f.wire !== 2) throw new UGATITFormatError(part, `${what} has wire type ${f.wire}, expected a message`);
   return f.value;
 }
 
-function parseHeader(bytes: Uint8Array): TfBundleHeader {
+function parseHeader(bytes: Uint8Array): TFBundleHeader {
   const part = 'tensor bundle header';
   let numShards = 0;
   let endianness = 0;
@@ -131,10 +131,10 @@ function parseHeader(bytes: Uint8Array): TfBundleHeader {
       }
     }
   }
-  if (numShards < 1 || numShards > MAX_SHARDS) throw new UgatitFormatError(part, `num_shards ${numShards} is not in [1, ${MAX_SHARDS}]`);
-  if (endianness !== 0 && endianness !== 1) throw new UgatitFormatError(part, `endianness ${endianness} is neither LITTLE (0) nor BIG (1)`);
+  if (numShards < 1 || numShards > MAX_SHARDS) throw new UGATITFormatError(part, `num_shards ${numShards} is not in [1, ${MAX_SHARDS}]`);
+  if (endianness !== 0 && endianness !== 1) throw new UGATITFormatError(part, `endianness ${endianness} is neither LITTLE (0) nor BIG (1)`);
   if (minConsumer > BUNDLE_VERSION || badConsumers.includes(BUNDLE_VERSION)) {
-    throw new UgatitFormatError(part, `written for readers of version ≥ ${minConsumer}${badConsumers.length ? ` (bad: ${badConsumers.join(', ')})` : ''}; this reader implements version ${BUNDLE_VERSION}`);
+    throw new UGATITFormatError(part, `written for readers of version ≥ ${minConsumer}${badConsumers.length ? ` (bad: ${badConsumers.join(', ')})` : ''}; this reader implements version ${BUNDLE_VERSION}`);
   }
   return { numShards, endianness: endianness === 0 ? 'little' : 'big', producer, minConsumer };
 }
@@ -142,19 +142,19 @@ function parseHeader(bytes: Uint8Array): TfBundleHeader {
 function parseShape(bytes: Uint8Array, part: string): number[] {
   const dims: number[] = [];
   for (const f of readProtoFields(bytes, `${part} shape`)) {
-    if (f.field === 3 && f.wire === 0 && f.value !== 0n) throw new UgatitFormatError(part, 'shape has unknown rank');
+    if (f.field === 3 && f.wire === 0 && f.value !== 0n) throw new UGATITFormatError(part, 'shape has unknown rank');
     if (f.field !== 2) continue;
     let size = 0;
     for (const d of readProtoFields(messageField(f, part, 'shape dim'), `${part} shape dim`)) {
       if (d.field === 1) size = indexField(d, part, 'dimension');
     }
     dims.push(size);
-    if (dims.length > 64) throw new UgatitFormatError(part, 'shape has more than 64 dimensions');
+    if (dims.length > 64) throw new UGATITFormatError(part, 'shape has more than 64 dimensions');
   }
   return dims;
 }
 
-function parseEntry(name: string, bytes: Uint8Array, numShards: number): TfBundleEntry {
+function parseEntry(name: string, bytes: Uint8Array, numShards: number): TFBundleEntry {
   const part = `tensor bundle entry "${name}"`;
   let dtypeCode = 0;
   let shape: number[] = [];
@@ -171,7 +171,7 @@ function parseEntry(name: string, bytes: Uint8Array, numShards: number): TfBundl
       case 4: offset = indexField(f, part, 'offset'); break;
       case 5: size = indexField(f, part, 'size'); break;
       case 6:
-        if (f.wire !== 5) throw new UgatitFormatError(part, `crc32c has wire type ${f.wire}, expected fixed32`);
+        if (f.wire !== 5) throw new UGATITFormatError(part, `crc32c has wire type ${f.wire}, expected fixed32`);
         crc = f.value;
         break;
       case 7: sliced = true; break;
@@ -179,15 +179,15 @@ function parseEntry(name: string, bytes: Uint8Array, numShards: number): TfBundl
     }
   }
   const dtype = DTYPE_NAMES[dtypeCode] ?? `DT_${dtypeCode}`;
-  if (shardId >= numShards) throw new UgatitFormatError(part, `shard_id ${shardId} is not below num_shards ${numShards}`);
-  if (offset + size > Number.MAX_SAFE_INTEGER) throw new UgatitFormatError(part, `offset ${offset} + size ${size} is too large`);
+  if (shardId >= numShards) throw new UGATITFormatError(part, `shard_id ${shardId} is not below num_shards ${numShards}`);
+  if (offset + size > Number.MAX_SAFE_INTEGER) throw new UGATITFormatError(part, `offset ${offset} + size ${size} is too large`);
   let count = 1n;
   for (const d of shape) count *= BigInt(d);
-  if (count > BigInt(Number.MAX_SAFE_INTEGER)) throw new UgatitFormatError(part, `shape [${shape}] has too many elements`);
+  if (count > BigInt(Number.MAX_SAFE_INTEGER)) throw new UGATITFormatError(part, `shape [${shape}] has too many elements`);
   const elements = Number(count);
   const type = READABLE[dtypeCode];
   if (type !== undefined && !sliced && size !== elements * ELEMENT_BYTES[type]) {
-    throw new UgatitFormatError(part, `${size} bytes for shape [${shape}] of ${dtype} (expected ${elements * ELEMENT_BYTES[type]})`);
+    throw new UGATITFormatError(part, `${size} bytes for shape [${shape}] of ${dtype} (expected ${elements * ELEMENT_BYTES[type]})`);
   }
   return { name, dtype, dtypeCode, shape, elements, shardId, offset, size, crc32c: crc, sliced };
 }
@@ -200,27 +200,27 @@ function parseEntry(name: string, bytes: Uint8Array, numShards: number): TfBundl
  * of the data is read.
  *
  * @param bytes - the whole `.index` file.
- * @throws {@link UgatitFormatError} naming the block, entry or field at fault.
+ * @throws {@link ugatit-tf!UGATITFormatError} naming the block, entry or field at fault.
  * @example
  * ```ts
- * const { header, entries } = parseTfBundleIndex(new Uint8Array(await fs.readFile('model.ckpt-1000.index')));
+ * const { header, entries } = parseTFBundleIndex(new Uint8Array(await fs.readFile('model.ckpt-1000.index')));
  * for (const e of entries.values()) console.log(e.name, e.dtype, e.shape);
  * ```
  */
-export function parseTfBundleIndex(bytes: Uint8Array): TfBundleIndex {
-  if (bytes.length > TF_INDEX_MAX_BYTES) throw new UgatitFormatError('tensor bundle index', `${bytes.length} bytes, above the ${TF_INDEX_MAX_BYTES}-byte limit`);
+export function parseTFBundleIndex(bytes: Uint8Array): TFBundleIndex {
+  if (bytes.length > TF_INDEX_MAX_BYTES) throw new UGATITFormatError('tensor bundle index', `${bytes.length} bytes, above the ${TF_INDEX_MAX_BYTES}-byte limit`);
   const table = readLevelDbTable(bytes, 'tensor bundle index');
-  if (table.length === 0 || table[0]!.key.length !== 0) throw new UgatitFormatError('tensor bundle index', 'the first entry is not the header (empty key)');
+  if (table.length === 0 || table[0]!.key.length !== 0) throw new UGATITFormatError('tensor bundle index', 'the first entry is not the header (empty key)');
   const header = parseHeader(table[0]!.value);
-  if (header.endianness !== 'little') throw new UgatitFormatError('tensor bundle header', 'big-endian bundles are not supported');
+  if (header.endianness !== 'little') throw new UGATITFormatError('tensor bundle header', 'big-endian bundles are not supported');
   const names = new TextDecoder('utf-8', { fatal: true });
-  const entries = new Map<string, TfBundleEntry>();
+  const entries = new Map<string, TFBundleEntry>();
   for (let i = 1; i < table.length; i++) {
     let name: string;
     try {
       name = names.decode(table[i]!.key);
     } catch {
-      throw new UgatitFormatError('tensor bundle index', `key of entry ${i} is not valid UTF-8`);
+      throw new UGATITFormatError('tensor bundle index', `key of entry ${i} is not valid UTF-8`);
     }
     entries.set(name, parseEntry(name, table[i]!.value, header.numShards));
   }
@@ -231,11 +231,11 @@ export function parseTfBundleIndex(bytes: Uint8Array): TfBundleIndex {
  * Throws unless the entry can become a tensor: numeric dtype, not sliced, within
  * {@link TF_MAX_TENSOR_ELEMENTS}. Called before any byte of it is read.
  */
-export function checkTfEntryReadable(entry: TfBundleEntry): void {
+export function checkTfEntryReadable(entry: TFBundleEntry): void {
   const part = `tensor bundle entry "${entry.name}"`;
-  if (entry.sliced) throw new UgatitFormatError(part, 'is a partitioned (sliced) variable, which is not supported');
-  if (READABLE[entry.dtypeCode] === undefined) throw new UgatitFormatError(part, `dtype ${entry.dtype} cannot be read as a tensor`);
-  if (entry.elements > TF_MAX_TENSOR_ELEMENTS) throw new UgatitFormatError(part, `shape [${entry.shape}] has more than ${TF_MAX_TENSOR_ELEMENTS} elements`);
+  if (entry.sliced) throw new UGATITFormatError(part, 'is a partitioned (sliced) variable, which is not supported');
+  if (READABLE[entry.dtypeCode] === undefined) throw new UGATITFormatError(part, `dtype ${entry.dtype} cannot be read as a tensor`);
+  if (entry.elements > TF_MAX_TENSOR_ELEMENTS) throw new UGATITFormatError(part, `shape [${entry.shape}] has more than ${TF_MAX_TENSOR_ELEMENTS} elements`);
 }
 
 /**
@@ -243,14 +243,14 @@ export function checkTfEntryReadable(entry: TfBundleEntry): void {
  * after checking length and CRC-32C: floats as `Float32Array` (float32 bytes are viewed, not
  * copied, when aligned), integers as `Int32Array` (int64 values must fit).
  *
- * @throws {@link UgatitFormatError} when the bytes do not match the entry.
+ * @throws {@link ugatit-tf!UGATITFormatError} when the bytes do not match the entry.
  */
-export function decodeTfEntryValues(entry: TfBundleEntry, bytes: Uint8Array): Float32Array | Int32Array {
+export function decodeTfEntryValues(entry: TFBundleEntry, bytes: Uint8Array): Float32Array | Int32Array {
   checkTfEntryReadable(entry);
   const part = `tensor bundle entry "${entry.name}"`;
-  if (bytes.length !== entry.size) throw new UgatitFormatError(part, `${bytes.length} bytes read, the entry has ${entry.size}`);
+  if (bytes.length !== entry.size) throw new UGATITFormatError(part, `${bytes.length} bytes read, the entry has ${entry.size}`);
   const actual = maskCrc32c(crc32c(bytes));
-  if (actual !== entry.crc32c) throw new UgatitFormatError(part, `CRC-32C 0x${actual.toString(16)} does not match the stored 0x${entry.crc32c.toString(16)} (corrupted data file)`);
+  if (actual !== entry.crc32c) throw new UGATITFormatError(part, `CRC-32C 0x${actual.toString(16)} does not match the stored 0x${entry.crc32c.toString(16)} (corrupted data file)`);
   const type = READABLE[entry.dtypeCode]!;
   if (type === 'F32' && bytes.byteOffset % 4 === 0 && new Uint8Array(new Uint16Array([1]).buffer)[0] === 1) {
     return new Float32Array(bytes.buffer, bytes.byteOffset, entry.elements);
@@ -262,11 +262,11 @@ export function decodeTfEntryValues(entry: TfBundleEntry, bytes: Uint8Array): Fl
 /**
  * The byte range of an entry inside a shard of `shardSize` bytes.
  *
- * @throws {@link UgatitFormatError} when the shard is too short.
+ * @throws {@link ugatit-tf!UGATITFormatError} when the shard is too short.
  */
-export function tfEntryRange(entry: TfBundleEntry, shardSize: number, shardName: string): { begin: number; end: number } {
+export function tfEntryRange(entry: TFBundleEntry, shardSize: number, shardName: string): { begin: number; end: number } {
   if (entry.offset + entry.size > shardSize) {
-    throw new UgatitFormatError(shardName, `entry "${entry.name}" spans bytes [${entry.offset}, ${entry.offset + entry.size}) but the shard has ${shardSize} (truncated file)`);
+    throw new UGATITFormatError(shardName, `entry "${entry.name}" spans bytes [${entry.offset}, ${entry.offset + entry.size}) but the shard has ${shardSize} (truncated file)`);
   }
   return { begin: entry.offset, end: entry.offset + entry.size };
 }
@@ -274,26 +274,26 @@ export function tfEntryRange(entry: TfBundleEntry, shardSize: number, shardName:
 /**
  * Reads a whole tensor bundle held in memory (index and every data shard), for small
  * checkpoints and for browsers, where the files come as bytes. Every tensor is checked before
- * any is created. Large checkpoints should be streamed with {@link openTfCheckpoint} instead.
+ * any is created. Large checkpoints should be streamed with {@link openTFCheckpoint} instead.
  *
  * @param index - the `.index` file.
  * @param shards - the `.data-NNNNN-of-MMMMM` files, in shard order.
  * @returns name → tensor for every readable entry, in key order; the caller disposes them.
- * @throws {@link UgatitFormatError} when any part is malformed or an entry cannot be read.
+ * @throws {@link ugatit-tf!UGATITFormatError} when any part is malformed or an entry cannot be read.
  * @example
  * ```ts
- * const tensors = readTfBundle(indexBytes, [dataBytes]);
+ * const tensors = readTFBundle(indexBytes, [dataBytes]);
  * ```
  */
-export function readTfBundle(index: Uint8Array, shards: readonly Uint8Array[]): Record<string, tf.Tensor> {
-  const { header, entries } = parseTfBundleIndex(index);
-  if (shards.length !== header.numShards) throw new UgatitFormatError('tensor bundle', `${shards.length} data shards given, the header declares ${header.numShards}`);
-  const decoded: Array<[TfBundleEntry, Float32Array | Int32Array]> = [];
+export function readTFBundle(index: Uint8Array, shards: readonly Uint8Array[]): Record<string, tf.Tensor> {
+  const { header, entries } = parseTFBundleIndex(index);
+  if (shards.length !== header.numShards) throw new UGATITFormatError('tensor bundle', `${shards.length} data shards given, the header declares ${header.numShards}`);
+  const decoded: Array<[TFBundleEntry, Float32Array | Int32Array]> = [];
   let total = 0;
   for (const e of entries.values()) {
     checkTfEntryReadable(e);
     total += e.elements;
-    if (total > TF_MAX_TENSOR_ELEMENTS) throw new UgatitFormatError('tensor bundle', `tensors hold more than ${TF_MAX_TENSOR_ELEMENTS} elements in all; stream it with openTfCheckpoint`);
+    if (total > TF_MAX_TENSOR_ELEMENTS) throw new UGATITFormatError('tensor bundle', `tensors hold more than ${TF_MAX_TENSOR_ELEMENTS} elements in all; stream it with openTFCheckpoint`);
     const shard = shards[e.shardId]!;
     const { begin, end } = tfEntryRange(e, shard.length, `data shard ${e.shardId}`);
     decoded.push([e, decodeTfEntryValues(e, shard.subarray(begin, end))]);

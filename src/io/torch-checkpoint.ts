@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { UgatitFormatError } from '../errors';
+import { UGATITFormatError } from '../errors';
 import { decodeStrided, ElementType } from './decode';
 import { PickleGlobal, PickleLimits, TorchStorageDtype, TorchStorageType, TorchTensorRef, unpickleAt } from './pickle';
 import { readZip } from './zip';
@@ -82,7 +82,7 @@ function asText(v: unknown): string | undefined {
  */
 function storageLoader(part: string, legacy: boolean, storages: Map<string, Storage>) {
   return (pid: unknown): unknown => {
-    const bad = (m: string): never => { throw new UgatitFormatError(part, `persistent id: ${m}`); };
+    const bad = (m: string): never => { throw new UGATITFormatError(part, `persistent id: ${m}`); };
     if (!Array.isArray(pid) || pid.length < 1) return bad('not a tuple');
     const kind = asText(pid[0]);
     if (kind !== 'storage') return bad(`only storages are supported, not ${JSON.stringify(kind ?? typeof pid[0])}${kind === 'module' ? ' (a whole pickled module: save its state_dict instead)' : ''}`);
@@ -113,21 +113,21 @@ function readZipCheckpoint(bytes: Uint8Array, options: TorchCheckpointOptions): 
   const zip = readZip(bytes);
   const pickles = [...zip.entries.keys()].filter((name) => /^[^/]+\/data\.pkl$/.test(name));
   if (pickles.length !== 1) {
-    throw new UgatitFormatError('torch checkpoint', pickles.length === 0 ? 'zip archive has no <folder>/data.pkl record: not a torch.save file' : `zip archive has ${pickles.length} <folder>/data.pkl records`);
+    throw new UGATITFormatError('torch checkpoint', pickles.length === 0 ? 'zip archive has no <folder>/data.pkl record: not a torch.save file' : `zip archive has ${pickles.length} <folder>/data.pkl records`);
   }
   const prefix = pickles[0].slice(0, -'data.pkl'.length);
   const byteorder = zip.entries.has(`${prefix}byteorder`) ? new TextDecoder().decode(zip.read(`${prefix}byteorder`)).trim() : 'little';
-  if (byteorder !== 'little') throw new UgatitFormatError('torch checkpoint', `byte order "${byteorder.slice(0, 20)}" is not supported (only little-endian)`);
+  if (byteorder !== 'little') throw new UGATITFormatError('torch checkpoint', `byte order "${byteorder.slice(0, 20)}" is not supported (only little-endian)`);
   const storages = new Map<string, Storage>();
   const { value } = unpickleAt(zip.read(pickles[0]), {
     ...options, name: pickles[0], persistentLoad: storageLoader(pickles[0], false, storages),
   });
   for (const s of storages.values()) {
     const record = `${prefix}data/${s.key}`;
-    if (!zip.entries.has(record)) throw new UgatitFormatError('torch checkpoint', `storage "${s.key}" has no record ${record}`);
+    if (!zip.entries.has(record)) throw new UGATITFormatError('torch checkpoint', `storage "${s.key}" has no record ${record}`);
     const expected = s.numel * s.type.itemSize;
     const size = zip.entries.get(record)!.size;
-    if (size !== expected) throw new UgatitFormatError(`zip entry "${record}"`, `${size} bytes for ${s.numel} elements of ${s.type.name} (expected ${expected})`);
+    if (size !== expected) throw new UGATITFormatError(`zip entry "${record}"`, `${size} bytes for ${s.numel} elements of ${s.type.name} (expected ${expected})`);
     s.data = zip.read(record);
   }
   return materialize(value, options);
@@ -140,36 +140,36 @@ function readLegacyCheckpoint(bytes: Uint8Array, options: TorchCheckpointOptions
   try {
     ({ value: magic, end: at } = unpickleAt(bytes, { ...options, name: 'legacy magic number pickle' }));
   } catch (e) {
-    if (!(e instanceof UgatitFormatError)) throw e;
-    throw new UgatitFormatError('torch checkpoint', `neither a zip archive nor a legacy checkpoint (${e.message})`);
+    if (!(e instanceof UGATITFormatError)) throw e;
+    throw new UGATITFormatError('torch checkpoint', `neither a zip archive nor a legacy checkpoint (${e.message})`);
   }
-  if (magic !== LEGACY_MAGIC) throw new UgatitFormatError('torch checkpoint', 'neither a zip archive nor a legacy checkpoint (wrong magic number)');
+  if (magic !== LEGACY_MAGIC) throw new UGATITFormatError('torch checkpoint', 'neither a zip archive nor a legacy checkpoint (wrong magic number)');
   const version = unpickleAt(bytes, { ...options, offset: at, name: 'legacy protocol version pickle' });
-  if (version.value !== LEGACY_PROTOCOL) throw new UgatitFormatError(part, `protocol version ${String(version.value)} is not ${LEGACY_PROTOCOL}`);
+  if (version.value !== LEGACY_PROTOCOL) throw new UGATITFormatError(part, `protocol version ${String(version.value)} is not ${LEGACY_PROTOCOL}`);
   const sys = unpickleAt(bytes, { ...options, offset: version.end, name: 'legacy sys_info pickle' });
   const info = sys.value as Record<string, unknown> | null;
-  if (info === null || typeof info !== 'object' || info.little_endian !== true) throw new UgatitFormatError(part, 'sys_info does not declare a little-endian file');
+  if (info === null || typeof info !== 'object' || info.little_endian !== true) throw new UGATITFormatError(part, 'sys_info does not declare a little-endian file');
   const storages = new Map<string, Storage>();
   const main = unpickleAt(bytes, { ...options, offset: sys.end, name: 'legacy main pickle', persistentLoad: storageLoader('legacy main pickle', true, storages) });
   const keys = unpickleAt(bytes, { ...options, offset: main.end, name: 'legacy storage keys pickle' });
-  if (!Array.isArray(keys.value) || !keys.value.every((k) => typeof k === 'string')) throw new UgatitFormatError(part, 'storage key list is not a list of strings');
+  if (!Array.isArray(keys.value) || !keys.value.every((k) => typeof k === 'string')) throw new UGATITFormatError(part, 'storage key list is not a list of strings');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let pos = keys.end;
   for (const key of keys.value as string[]) {
     const s = storages.get(key);
-    if (!s) throw new UgatitFormatError(part, `storage "${key}" is listed but no tensor uses it`);
-    if (s.data) throw new UgatitFormatError(part, `storage "${key}" is listed twice`);
-    if (pos + 8 > bytes.byteLength) throw new UgatitFormatError(part, `storage "${key}": element count at byte ${pos} is past the end (truncated file)`);
+    if (!s) throw new UGATITFormatError(part, `storage "${key}" is listed but no tensor uses it`);
+    if (s.data) throw new UGATITFormatError(part, `storage "${key}" is listed twice`);
+    if (pos + 8 > bytes.byteLength) throw new UGATITFormatError(part, `storage "${key}": element count at byte ${pos} is past the end (truncated file)`);
     const count = view.getBigInt64(pos, true);
-    if (count !== BigInt(s.numel)) throw new UgatitFormatError(part, `storage "${key}" at byte ${pos}: ${count} elements, but its id says ${s.numel}`);
+    if (count !== BigInt(s.numel)) throw new UGATITFormatError(part, `storage "${key}" at byte ${pos}: ${count} elements, but its id says ${s.numel}`);
     pos += 8;
     const size = s.numel * s.type.itemSize;
-    if (size > bytes.byteLength - pos) throw new UgatitFormatError(part, `storage "${key}": ${size} bytes at byte ${pos} but only ${bytes.byteLength - pos} remain (truncated file)`);
+    if (size > bytes.byteLength - pos) throw new UGATITFormatError(part, `storage "${key}": ${size} bytes at byte ${pos} but only ${bytes.byteLength - pos} remain (truncated file)`);
     s.data = bytes.subarray(pos, pos + size);
     pos += size;
   }
   for (const s of storages.values()) {
-    if (!s.data) throw new UgatitFormatError(part, `storage "${s.key}" is used but its data is not in the file`);
+    if (!s.data) throw new UGATITFormatError(part, `storage "${s.key}" is used but its data is not in the file`);
   }
   return materialize(main.value, options);
 }
@@ -199,20 +199,20 @@ function materialize(value: unknown, options: TorchCheckpointOptions): unknown {
       let limit: number;
       if (v.storage instanceof Storage) { root = v.storage; limit = root.numel; }
       else if (v.storage instanceof StorageView) { root = v.storage.root; base = v.storage.offset; limit = v.storage.size; }
-      else throw new UgatitFormatError(part, 'its storage is not a torch storage');
-      if (v.shape.length > 64) throw new UgatitFormatError(part, `${v.shape.length} dimensions`);
+      else throw new UGATITFormatError(part, 'its storage is not a torch storage');
+      if (v.shape.length > 64) throw new UGATITFormatError(part, `${v.shape.length} dimensions`);
       let count = 1;
       for (const d of v.shape) {
         count *= d;
-        if (count > maxTensor) throw new UgatitFormatError(part, `shape [${v.shape}] has more than ${maxTensor} elements`);
+        if (count > maxTensor) throw new UGATITFormatError(part, `shape [${v.shape}] has more than ${maxTensor} elements`);
       }
       total += count;
-      if (total > maxTotal) throw new UgatitFormatError(part, `tensors hold more than ${maxTotal} elements in all`);
+      if (total > maxTotal) throw new UGATITFormatError(part, `tensors hold more than ${maxTotal} elements in all`);
       if (count > 0) {
         let last = BigInt(v.offset);
         v.shape.forEach((d, k) => { last += BigInt(d - 1) * BigInt(v.stride[k]); });
         if (last >= BigInt(limit)) {
-          throw new UgatitFormatError(part, `view (offset ${v.offset}, shape [${v.shape}], stride [${v.stride}]) reaches element ${last}, outside storage "${root.key}" of ${limit} elements`);
+          throw new UGATITFormatError(part, `view (offset ${v.offset}, shape [${v.shape}], stride [${v.stride}]) reaches element ${last}, outside storage "${root.key}" of ${limit} elements`);
         }
       }
       plans.set(v, { type: TYPE_OF[root.type.dtype], data: root.data!, offset: base + v.offset, shape: v.shape, stride: v.stride });
@@ -264,7 +264,7 @@ function materialize(value: unknown, options: TorchCheckpointOptions): unknown {
  *
  * @param bytes - the whole file.
  * @returns the object that was saved; the caller owns its tensors and must dispose them.
- * @throws {@link UgatitFormatError} when the file is malformed, names a global outside the
+ * @throws {@link ugatit-tf!UGATITFormatError} when the file is malformed, names a global outside the
  *   allowlist, or exceeds a limit.
  * @example
  * ```ts
@@ -277,7 +277,7 @@ export function readTorchCheckpoint(bytes: Uint8Array, options: TorchCheckpointO
     return readZipCheckpoint(bytes, options);
   }
   if (bytes.byteLength > 262 && String.fromCharCode(...bytes.subarray(257, 262)) === 'ustar') {
-    throw new UgatitFormatError('torch checkpoint', 'tar-format checkpoints (PyTorch before 0.4) are not supported');
+    throw new UGATITFormatError('torch checkpoint', 'tar-format checkpoints (PyTorch before 0.4) are not supported');
   }
   return readLegacyCheckpoint(bytes, options);
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { UgatitFormatError } from '../errors';
+import { UGATITFormatError } from '../errors';
 import { networkFlavor } from '../networks/flavor';
 import type { NamedTensors } from './safetensors';
 
@@ -65,7 +65,7 @@ function flattenedLinearLayout(h: number, w: number, c: number, units: number): 
 function weightOf(model: tfl.LayersModel, layerName: string, weightName: string): tfl.LayerVariable {
   const layer = model.getLayer(layerName);
   const found = layer.weights.find((w) => w.originalName === `${layerName}/${weightName}` || w.originalName.endsWith(`/${layerName}/${weightName}`));
-  if (!found) throw new UgatitFormatError('model', `layer ${layerName} has no weight ${weightName}`);
+  if (!found) throw new UGATITFormatError('model', `layer ${layerName} has no weight ${weightName}`);
   return found;
 }
 
@@ -159,11 +159,11 @@ function discriminatorRows(model: tfl.LayersModel): TorchWeightRow[] {
 export function torchWeightTable(model: tfl.LayersModel): TorchWeightRow[] {
   const flavor = hasLayer(model, 'cam') ? networkFlavor(model) : 'pytorch';
   if (flavor !== 'pytorch') {
-    throw new UgatitFormatError('model', `${model.name} is a TensorFlow-flavour network (flavor '${flavor}'): its biases, affine norms and shared CAM FC have no place in the PyTorch state_dict`);
+    throw new UGATITFormatError('model', `${model.name} is a TensorFlow-flavour network (flavor '${flavor}'): its biases, affine norms and shared CAM FC have no place in the PyTorch state_dict`);
   }
   if (hasLayer(model, 'stem_conv') && hasLayer(model, 'cam')) return generatorRows(model);
   if (hasLayer(model, 'conv_1') && hasLayer(model, 'head') && hasLayer(model, 'cam')) return discriminatorRows(model);
-  throw new UgatitFormatError('model', `${model.name} was not built by createGenerator or createDiscriminator`);
+  throw new UGATITFormatError('model', `${model.name} was not built by createGenerator or createDiscriminator`);
 }
 
 /** Options of {@link loadTorchStateDict}. */
@@ -185,12 +185,12 @@ export interface LoadTorchStateDictReport {
 }
 
 /**
- * Loads an official PyTorch U-GAT-IT state_dict (from {@link readTorchCheckpoint} or
- * {@link readSafetensors}) into a network built by our factories, converting layouts
+ * Loads an official PyTorch U-GAT-IT state_dict (from {@link ugatit-tf/io!readTorchCheckpoint} or
+ * {@link ugatit-tf/io!readSafetensors}) into a network built by our factories, converting layouts
  * (OIHW → HWIO, linear transposes, the full generator's flattening order, spectral norm's
  * `weight_orig`/`weight_u`/`weight_v`, ρ/γ/β shapes). Tensors of the state_dict are not disposed.
  *
- * @throws {@link UgatitFormatError} in strict mode listing every missing key, unexpected key and shape mismatch at once.
+ * @throws {@link ugatit-tf!UGATITFormatError} in strict mode listing every missing key, unexpected key and shape mismatch at once.
  * @example
  * ```ts
  * const ckpt = readTorchCheckpoint(bytes) as Record<string, NamedTensors>;
@@ -221,7 +221,7 @@ export function loadTorchStateDict(
       report.unexpected.length ? `unexpected keys: ${report.unexpected.join(', ')}` : '',
       report.mismatched.length ? `shape mismatches: ${report.mismatched.join('; ')}` : '',
     ].filter(Boolean);
-    throw new UgatitFormatError('state_dict', `does not fit ${model.name}: ${parts.join('. ')}`);
+    throw new UGATITFormatError('state_dict', `does not fit ${model.name}: ${parts.join('. ')}`);
   }
   for (const row of usable) {
     tf.tidy(() => { row.variable.write(row.toOurs(tf.cast(stateDict[row.torchKey], 'float32'))); });
@@ -232,7 +232,7 @@ export function loadTorchStateDict(
 
 /**
  * The inverse of {@link loadTorchStateDict}: the network's weights as an official PyTorch
- * state_dict (names and layouts), ready for {@link writeSafetensors} and PyTorch's
+ * state_dict (names and layouts), ready for {@link ugatit-tf/io!writeSafetensors} and PyTorch's
  * `load_state_dict`. The caller owns the returned tensors.
  *
  * @example

@@ -1,4 +1,4 @@
-import { UgatitFormatError } from '../errors';
+import { UGATITFormatError } from '../errors';
 
 /**
  * Most entries a ZIP archive may list in its central directory (a torch checkpoint has one per storage).
@@ -85,18 +85,18 @@ export function crc32(bytes: Uint8Array): number {
 }
 
 function fail(part: string, message: string): never {
-  throw new UgatitFormatError(part, message);
+  throw new UGATITFormatError(part, message);
 }
 
 /**
  * Parses the central directory of a ZIP archive held in memory. Only what PyTorch writes is
  * supported: single-disk archives under 4 GiB (ZIP64 end records, which PyTorch always
  * writes, are honoured below that), unencrypted, with *stored*
- * (uncompressed) entries; anything else is refused with a {@link UgatitFormatError} naming it.
+ * (uncompressed) entries; anything else is refused with a {@link ugatit-tf!UGATITFormatError} naming it.
  * Every offset and size is checked against the bytes present; nothing is decompressed or copied.
  *
  * @param bytes - the whole archive.
- * @throws {@link UgatitFormatError} when the bytes are not such an archive.
+ * @throws {@link ugatit-tf!UGATITFormatError} when the bytes are not such an archive.
  * @example
  * ```ts
  * const zip = readZip(new Uint8Array(await fs.readFile('checkpoint.pt')));

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { UgatitConfigError } from '../errors';
+import { UGATITConfigError } from '../errors';
 import { ClipConstraint } from './clip-constraint';
 import { instanceLayerMix } from './instance-layer-mix';
 import { tidyWrites, type LayerArgs } from './tfjs-internals';
@@ -18,10 +18,10 @@ import { tidyWrites, type LayerArgs } from './tfjs-internals';
  * @returns `[N, H, W, C]`.
  * @example
  * ```ts
- * const y = adaLinNormalize(x, tf.fill([64], 0.9), gamma, beta);
+ * const y = adaLINNormalize(x, tf.fill([64], 0.9), gamma, beta);
  * ```
  */
-export function adaLinNormalize(
+export function adaLINNormalize(
   x: tf.Tensor4D, rho: tf.Tensor1D, gamma: tf.Tensor2D, beta: tf.Tensor2D, eps = 1e-5, unbiased = true,
 ): tf.Tensor4D {
   return tf.tidy(() => {
@@ -78,21 +78,21 @@ export class AdaLIN extends tfl.layers.Layer {
     this.epsilon = args.epsilon ?? 1e-5;
     this.unbiased = args.unbiased ?? true;
     this.rhoOffset = args.rhoOffset ?? 0;
-    if (!(this.rhoInit >= 0 && this.rhoInit <= 1)) throw new UgatitConfigError(`AdaLIN: rhoInit must be in [0, 1], received ${args.rhoInit}`);
-    if (!(this.rhoOffset >= 0 && this.rhoOffset < 1)) throw new UgatitConfigError(`AdaLIN: rhoOffset must be in [0, 1), received ${args.rhoOffset}`);
-    if (!(this.epsilon > 0)) throw new UgatitConfigError(`AdaLIN: epsilon must be positive, received ${args.epsilon}`);
+    if (!(this.rhoInit >= 0 && this.rhoInit <= 1)) throw new UGATITConfigError(`AdaLIN: rhoInit must be in [0, 1], received ${args.rhoInit}`);
+    if (!(this.rhoOffset >= 0 && this.rhoOffset < 1)) throw new UGATITConfigError(`AdaLIN: rhoOffset must be in [0, 1), received ${args.rhoOffset}`);
+    if (!(this.epsilon > 0)) throw new UGATITConfigError(`AdaLIN: epsilon must be positive, received ${args.epsilon}`);
   }
 
   override build(inputShape: tfl.Shape | tfl.Shape[]): void {
     const [xShape, gammaShape, betaShape] = inputShape as tfl.Shape[];
     if (!Array.isArray(xShape) || gammaShape === undefined || betaShape === undefined) {
-      throw new UgatitConfigError('AdaLIN: expects three inputs [x, gamma, beta]');
+      throw new UGATITConfigError('AdaLIN: expects three inputs [x, gamma, beta]');
     }
     const channels = xShape[3];
-    if (channels == null) throw new UgatitConfigError(`AdaLIN: the channel axis of x must be known, received shape [${xShape}]`);
+    if (channels == null) throw new UGATITConfigError(`AdaLIN: the channel axis of x must be known, received shape [${xShape}]`);
     for (const [label, s] of [['gamma', gammaShape], ['beta', betaShape]] as const) {
       if (s.length !== 2 || (s[1] != null && s[1] !== channels)) {
-        throw new UgatitConfigError(`AdaLIN: ${label} must have shape [N, ${channels}], received [${s}]`);
+        throw new UGATITConfigError(`AdaLIN: ${label} must have shape [N, ${channels}], received [${s}]`);
       }
     }
     this.rho = tidyWrites(this.addWeight('rho', [channels], 'float32', tfl.initializers.constant({ value: this.rhoInit }),
@@ -109,7 +109,7 @@ export class AdaLIN extends tfl.layers.Layer {
       const [x, gamma, beta] = inputs as tf.Tensor[];
       const stored = this.rho!.read() as tf.Tensor1D;
       const rho = this.rhoOffset > 0 ? tf.clipByValue(tf.sub(stored, this.rhoOffset), 0, 1) as tf.Tensor1D : stored;
-      return adaLinNormalize(x as tf.Tensor4D, rho, gamma as tf.Tensor2D, beta as tf.Tensor2D, this.epsilon, this.unbiased);
+      return adaLINNormalize(x as tf.Tensor4D, rho, gamma as tf.Tensor2D, beta as tf.Tensor2D, this.epsilon, this.unbiased);
     });
   }
 
@@ -130,3 +130,8 @@ tf.serialization.registerClass(AdaLIN);
 export function adaLIN(args: AdaLINArgs = {}): AdaLIN {
   return new AdaLIN(args);
 }
+
+// Deprecated spellings (docs/api.md lists every rename).
+
+/** @deprecated Renamed {@link adaLINNormalize}; this alias is kept for existing code and goes in the next major version. */
+export const adaLinNormalize = adaLINNormalize;

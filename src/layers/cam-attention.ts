@@ -1,16 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { UgatitConfigError } from '../errors';
+import { UGATITConfigError } from '../errors';
 import { TorchUniform, UnitNormal } from './initializers';
 import { spectralKernel, type SpectralWeights } from './spectral-norm';
 import type { Kwargs, LayerArgs } from './tfjs-internals';
 import type { SpectralNormConv2DArgs } from './spectral-norm-conv-2d';
 
 /** Activation after the CAM 1×1 convolution. */
-export type CamActivation = 'relu' | 'leakyRelu';
+export type CAMActivation = 'relu' | 'leakyRelu';
 
-/** Weights of {@link camAttention}, in this library's layouts. */
-export interface CamWeights {
+/** Weights of {@link applyCAMAttention}, in this library's layouts. */
+export interface CAMWeights {
   /** Kernel of the GAP logit, `[C, 1]`, used normalised for the logit. */
   gapLogitKernel: tf.Tensor2D;
   /** Kernel of the GMP logit, `[C, 1]`. */
@@ -35,10 +35,10 @@ export interface CamWeights {
  * @returns `features [N,H,W,C]`, `camLogit [N,2]` (GAP then GMP) and `heatmap [N,H,W,1]`.
  * @example
  * ```ts
- * const { features, camLogit, heatmap } = camAttention(x, weights, 'relu');
+ * const { features, camLogit, heatmap } = applyCAMAttention(x, weights, 'relu');
  * ```
  */
-export function camAttention(x: tf.Tensor4D, w: CamWeights, activation: CamActivation, alpha = 0.2):
+export function applyCAMAttention(x: tf.Tensor4D, w: CAMWeights, activation: CAMActivation, alpha = 0.2):
   {
     /** Re-weighted features after the 1×1 convolution and activation, `[N, H, W, C]`. */
     features: tf.Tensor4D;
@@ -72,7 +72,7 @@ export function camAttention(x: tf.Tensor4D, w: CamWeights, activation: CamActiv
 /** Arguments of {@link CAMAttention}. */
 export interface CAMAttentionArgs extends LayerArgs {
   /** Activation after the 1×1 convolution: `'relu'` (generator) or `'leakyRelu'` with slope 0.2 (discriminator). Default `'relu'`. */
-  activation?: CamActivation;
+  activation?: CAMActivation;
   /**
    * Spectral-normalise the GAP and GMP logit weights (the discriminator). As in the PyTorch
    * reference, the channel re-weighting then still uses the raw weights, unless
@@ -114,7 +114,7 @@ type FcWeights = SpectralWeights & { kernel: tfl.LayerVariable };
  *
  * @example
  * ```ts
- * const [features, camLogit, heatmap] = camAttentionLayer({ name: 'cam' }).apply(x) as tf.SymbolicTensor[];
+ * const [features, camLogit, heatmap] = camAttention({ name: 'cam' }).apply(x) as tf.SymbolicTensor[];
  * ```
  */
 export class CAMAttention extends tfl.layers.Layer {
@@ -124,7 +124,7 @@ export class CAMAttention extends tfl.layers.Layer {
    */
   static className = 'UgatitCAMAttention';
   /** Activation after the 1×1 convolution: `'relu'` (generator) or `'leakyRelu'` (discriminator). */
-  readonly activation: CamActivation;
+  readonly activation: CAMActivation;
   /** Whether the GAP and GMP logit weights are spectral-normalised (the discriminator). */
   readonly spectralNorm: boolean;
   /** Whether one FC with a bias serves both pooled vectors (TensorFlow). */
@@ -149,7 +149,7 @@ export class CAMAttention extends tfl.layers.Layer {
     super(args);
     this.activation = args.activation ?? 'relu';
     if (this.activation !== 'relu' && this.activation !== 'leakyRelu') {
-      throw new UgatitConfigError(`CAMAttention: activation must be 'relu' or 'leakyRelu', received ${JSON.stringify(args.activation)}`);
+      throw new UGATITConfigError(`CAMAttention: activation must be 'relu' or 'leakyRelu', received ${JSON.stringify(args.activation)}`);
     }
     this.spectralNorm = args.spectralNorm ?? false;
     this.sharedFc = args.sharedFc ?? false;
@@ -157,17 +157,17 @@ export class CAMAttention extends tfl.layers.Layer {
     this.normalizedScale = args.normalizedScale ?? false;
     this.iterateInInference = args.iterateInInference ?? false;
     if (this.separateLogitFc && (!this.sharedFc || this.spectralNorm)) {
-      throw new UgatitConfigError('CAMAttention: separateLogitFc needs sharedFc and no spectralNorm (the TensorFlow generator\'s layout)');
+      throw new UGATITConfigError('CAMAttention: separateLogitFc needs sharedFc and no spectralNorm (the TensorFlow generator\'s layout)');
     }
     if ((this.normalizedScale || this.iterateInInference) && !this.spectralNorm) {
-      throw new UgatitConfigError(`CAMAttention: ${this.normalizedScale ? 'normalizedScale' : 'iterateInInference'} needs spectralNorm`);
+      throw new UGATITConfigError(`CAMAttention: ${this.normalizedScale ? 'normalizedScale' : 'iterateInInference'} needs spectralNorm`);
     }
   }
 
   override build(inputShape: tfl.Shape | tfl.Shape[]): void {
     const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tfl.Shape;
     const c = shape[3];
-    if (c == null) throw new UgatitConfigError(`CAMAttention: the channel axis must be known, received shape [${shape}]`);
+    if (c == null) throw new UGATITConfigError(`CAMAttention: the channel axis must be known, received shape [${shape}]`);
     const vector = (name: string, size: number) => this.addWeight(name, [size], 'float32', new UnitNormal(), undefined, false);
     const fc = (name: string): FcWeights | undefined => {
       const kernel = this.addWeight(`${name}_kernel`, [c, 1], 'float32', new TorchUniform({ fanIn: c }));
@@ -210,7 +210,7 @@ export class CAMAttention extends tfl.layers.Layer {
         return this.fcBias ? tf.add(w, this.fcBias.read()) as tf.Tensor2D : w;
       };
       const gapScale = scaleOf(this.gapKernel!, gapLogitKernel);
-      const out = camAttention(x, {
+      const out = applyCAMAttention(x, {
         gapLogitKernel: this.logitKernel ? this.logitKernel.read() as tf.Tensor2D : gapLogitKernel,
         gmpLogitKernel: this.logitKernel ? this.logitKernel.read() as tf.Tensor2D : gmpLogitKernel,
         gapScale,
@@ -237,9 +237,20 @@ tf.serialization.registerClass(CAMAttention);
  *
  * @example
  * ```ts
- * const cam = camAttentionLayer({ activation: 'leakyRelu', spectralNorm: true, name: 'cam' });
+ * const cam = camAttention({ activation: 'leakyRelu', spectralNorm: true, name: 'cam' });
  * ```
  */
-export function camAttentionLayer(args: CAMAttentionArgs = {}): CAMAttention {
+export function camAttention(args: CAMAttentionArgs = {}): CAMAttention {
   return new CAMAttention(args);
 }
+
+// Deprecated spellings (docs/api.md lists every rename).
+
+/** @deprecated Renamed {@link camAttention} (the layer factory; the pure function is {@link applyCAMAttention}); this alias is kept for existing code and goes in the next major version. */
+export const camAttentionLayer = camAttention;
+
+/** @deprecated Renamed {@link CAMActivation}; this alias is kept for existing code and goes in the next major version. */
+export type CamActivation = CAMActivation;
+
+/** @deprecated Renamed {@link CAMWeights}; this alias is kept for existing code and goes in the next major version. */
+export type CamWeights = CAMWeights;

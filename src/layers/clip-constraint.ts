@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConstraintBase } from './tfjs-internals';
-import { UgatitConfigError } from '../errors';
+import { UGATITConfigError } from '../errors';
 
 /** Arguments of {@link ClipConstraint}. */
 export interface ClipConstraintArgs {
@@ -37,7 +37,7 @@ export class ClipConstraint extends ConstraintBase {
     this.min = args.min ?? 0;
     this.max = args.max ?? 1;
     if (!(this.min <= this.max)) {
-      throw new UgatitConfigError(`ClipConstraint: min must not exceed max, received min ${this.min} and max ${this.max}`);
+      throw new UGATITConfigError(`ClipConstraint: min must not exceed max, received min ${this.min} and max ${this.max}`);
     }
   }
 

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { InitializerBase, normalDrawSeed } from './tfjs-internals';
-import { UgatitConfigError } from '../errors';
+import { UGATITConfigError } from '../errors';
 
 let drawsSuspended = 0;
 
@@ -54,7 +54,7 @@ export class TorchUniform extends InitializerBase {
   constructor(args: TorchUniformArgs) {
     super();
     if (!(Number.isFinite(args.fanIn) && args.fanIn > 0)) {
-      throw new UgatitConfigError(`TorchUniform: fanIn must be a positive number, received ${args.fanIn}`);
+      throw new UGATITConfigError(`TorchUniform: fanIn must be a positive number, received ${args.fanIn}`);
     }
     this.fanIn = args.fanIn;
     this.seed = args.seed;

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { UgatitConfigError } from '../errors';
+import { UGATITConfigError } from '../errors';
 import { standardize } from './standardize';
 import type { LayerArgs } from './tfjs-internals';
 
@@ -72,14 +72,14 @@ export class InstanceNorm extends tfl.layers.Layer {
     this.epsilon = args.epsilon ?? 1e-5;
     this.scale = args.scale ?? false;
     this.center = args.center ?? false;
-    if (!(this.epsilon > 0)) throw new UgatitConfigError(`InstanceNorm: epsilon must be positive, received ${args.epsilon}`);
+    if (!(this.epsilon > 0)) throw new UGATITConfigError(`InstanceNorm: epsilon must be positive, received ${args.epsilon}`);
   }
 
   override build(inputShape: tfl.Shape | tfl.Shape[]): void {
     const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tfl.Shape;
     const channels = shape[3];
     if ((this.scale || this.center) && channels == null) {
-      throw new UgatitConfigError(`InstanceNorm: the channel axis must be known, received shape [${shape}]`);
+      throw new UGATITConfigError(`InstanceNorm: the channel axis must be known, received shape [${shape}]`);
     }
     if (this.scale) this.gamma = this.addWeight('gamma', [channels!], 'float32', tfl.initializers.ones());
     if (this.center) this.beta = this.addWeight('beta', [channels!], 'float32', tfl.initializers.zeros());

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { UgatitConfigError } from '../errors';
+import { UGATITConfigError } from '../errors';
 import { ClipConstraint } from './clip-constraint';
 import { instanceLayerMix } from './instance-layer-mix';
 import { tidyWrites, type LayerArgs } from './tfjs-internals';
@@ -27,8 +27,8 @@ export function layerInstanceNormalize(
   return tf.tidy(() => tf.add(tf.mul(instanceLayerMix(x, rho, eps, unbiased), gamma), beta) as tf.Tensor4D);
 }
 
-/** Arguments of {@link ILN}. */
-export interface ILNArgs extends LayerArgs {
+/** Arguments of {@link LayerInstanceNorm}. */
+export interface LayerInstanceNormArgs extends LayerArgs {
   /** Initial ρ of every channel, in [0, 1]. Default 0 (the reference). */
   rhoInit?: number;
   /** Added to the variances. Default 1e-5. */
@@ -38,19 +38,21 @@ export interface ILNArgs extends LayerArgs {
 }
 
 /**
- * ILN, the generator's up-sampling normalisation: learned ρ (constrained to [0, 1]), γ
+ * Layer-instance normalisation (the paper's LIN, the official code's `ILN`), the generator's
+ * up-sampling normalisation: learned ρ (constrained to [0, 1]), γ
  * (init 1) and β (init 0) per channel.
  *
  * @example
  * ```ts
- * const y = iln({ name: 'up_1_norm' }).apply(tf.input({ shape: [64, 64, 32] }));
+ * const y = layerInstanceNorm({ name: 'up_1_norm' }).apply(tf.input({ shape: [64, 64, 32] }));
  * ```
  */
-export class ILN extends tfl.layers.Layer {
+export class LayerInstanceNorm extends tfl.layers.Layer {
   /**
    * Name of the class in saved models (`model.json`); prefixed so it never shadows a tfjs built-in.
    * @nocollapse
    */
+  // The name saved model.json files carry: it stays what the first releases wrote.
   static className = 'UgatitILN';
   /** Initial value of ρ, the instance/layer normalisation mix. */
   readonly rhoInit: number;
@@ -62,19 +64,19 @@ export class ILN extends tfl.layers.Layer {
   private gamma?: tfl.LayerVariable;
   private beta?: tfl.LayerVariable;
 
-  constructor(args: ILNArgs = {}) {
+  constructor(args: LayerInstanceNormArgs = {}) {
     super(args);
     this.rhoInit = args.rhoInit ?? 0;
     this.epsilon = args.epsilon ?? 1e-5;
     this.unbiased = args.unbiased ?? true;
-    if (!(this.rhoInit >= 0 && this.rhoInit <= 1)) throw new UgatitConfigError(`ILN: rhoInit must be in [0, 1], received ${args.rhoInit}`);
-    if (!(this.epsilon > 0)) throw new UgatitConfigError(`ILN: epsilon must be positive, received ${args.epsilon}`);
+    if (!(this.rhoInit >= 0 && this.rhoInit <= 1)) throw new UGATITConfigError(`LayerInstanceNorm: rhoInit must be in [0, 1], received ${args.rhoInit}`);
+    if (!(this.epsilon > 0)) throw new UGATITConfigError(`LayerInstanceNorm: epsilon must be positive, received ${args.epsilon}`);
   }
 
   override build(inputShape: tfl.Shape | tfl.Shape[]): void {
     const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tfl.Shape;
     const channels = shape[3];
-    if (channels == null) throw new UgatitConfigError(`ILN: the channel axis must be known, received shape [${shape}]`);
+    if (channels == null) throw new UGATITConfigError(`LayerInstanceNorm: the channel axis must be known, received shape [${shape}]`);
     this.rho = tidyWrites(this.addWeight('rho', [channels], 'float32', tfl.initializers.constant({ value: this.rhoInit }),
       undefined, true, new ClipConstraint({ min: 0, max: 1 })));
     this.gamma = this.addWeight('gamma', [channels], 'float32', tfl.initializers.ones());
@@ -92,16 +94,29 @@ export class ILN extends tfl.layers.Layer {
     return { ...super.getConfig(), rhoInit: this.rhoInit, epsilon: this.epsilon, unbiased: this.unbiased };
   }
 }
-tf.serialization.registerClass(ILN);
+tf.serialization.registerClass(LayerInstanceNorm);
 
 /**
- * Creates an {@link ILN} layer.
+ * Creates a {@link LayerInstanceNorm} layer.
  *
  * @example
  * ```ts
- * const norm = iln({ name: 'up_2_norm' });
+ * const norm = layerInstanceNorm({ name: 'up_2_norm' });
  * ```
  */
-export function iln(args: ILNArgs = {}): ILN {
-  return new ILN(args);
+export function layerInstanceNorm(args: LayerInstanceNormArgs = {}): LayerInstanceNorm {
+  return new LayerInstanceNorm(args);
 }
+
+// Deprecated spellings (docs/api.md lists every rename).
+
+/** @deprecated Renamed {@link LayerInstanceNorm}; this alias is kept for existing code and goes in the next major version. */
+export const ILN = LayerInstanceNorm;
+/** @deprecated Renamed {@link LayerInstanceNorm}; this alias is kept for existing code and goes in the next major version. */
+export type ILN = LayerInstanceNorm;
+
+/** @deprecated Renamed {@link layerInstanceNorm}; this alias is kept for existing code and goes in the next major version. */
+export const iln = layerInstanceNorm;
+
+/** @deprecated Renamed {@link LayerInstanceNormArgs}; this alias is kept for existing code and goes in the next major version. */
+export type ILNArgs = LayerInstanceNormArgs;

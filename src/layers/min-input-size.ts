@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { UgatitConfigError } from '../errors';
+import { UGATITConfigError } from '../errors';
 import type { LayerArgs } from './tfjs-internals';
 
 /** Arguments of {@link MinInputSize}. */
@@ -10,7 +10,7 @@ export interface MinInputSizeArgs extends LayerArgs {
 }
 
 /**
- * Passes an NHWC image through unchanged, or throws a {@link UgatitConfigError} naming the
+ * Passes an NHWC image through unchanged, or throws a {@link UGATITConfigError} naming the
  * received size when it is smaller than a network can process (rather than failing deep
  * inside a convolution).
  *
@@ -32,17 +32,17 @@ export class MinInputSize extends tfl.layers.Layer {
     super(args);
     // A NaN or negative bound would make every comparison false and silently accept any input.
     if (!(Number.isInteger(args.minSize) && args.minSize > 0)) {
-      throw new UgatitConfigError(`MinInputSize: minSize must be a positive integer, received ${args.minSize}`);
+      throw new UGATITConfigError(`MinInputSize: minSize must be a positive integer, received ${args.minSize}`);
     }
     this.minSize = args.minSize;
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     const x = Array.isArray(inputs) ? inputs[0] : inputs;
-    if (x.rank !== 4) throw new UgatitConfigError(`${this.name}: expected an NHWC image batch of rank 4, received shape [${x.shape}]`);
+    if (x.rank !== 4) throw new UGATITConfigError(`${this.name}: expected an NHWC image batch of rank 4, received shape [${x.shape}]`);
     const [, h, w] = x.shape;
     if (h < this.minSize || w < this.minSize) {
-      throw new UgatitConfigError(`${this.name}: input of ${h}×${w} px is smaller than the ${this.minSize}×${this.minSize} px this network needs`);
+      throw new UGATITConfigError(`${this.name}: input of ${h}×${w} px is smaller than the ${this.minSize}×${this.minSize} px this network needs`);
     }
     return tf.clone(x);
   }

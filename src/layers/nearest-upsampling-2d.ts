@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { UgatitConfigError } from '../errors';
+import { UGATITConfigError } from '../errors';
 import type { CustomGradFunc, LayerArgs } from './tfjs-internals';
 
 /**
@@ -19,7 +19,7 @@ import type { CustomGradFunc, LayerArgs } from './tfjs-internals';
  * ```
  */
 export function upsampleNearest(x: tf.Tensor4D, factor: number): tf.Tensor4D {
-  if (!(Number.isInteger(factor) && factor >= 1)) throw new UgatitConfigError(`upsampleNearest: factor must be a positive integer, received ${factor}`);
+  if (!(Number.isInteger(factor) && factor >= 1)) throw new UGATITConfigError(`upsampleNearest: factor must be a positive integer, received ${factor}`);
   const [n, h, w, c] = x.shape;
   const op = tf.customGrad(((input: tf.Tensor) => ({
     value: tf.image.resizeNearestNeighbor(input as tf.Tensor4D, [h * factor, w * factor]),
@@ -56,7 +56,7 @@ export class NearestUpsampling2D extends tfl.layers.Layer {
     super(args);
     this.factor = args.factor ?? 2;
     if (!(Number.isInteger(this.factor) && this.factor >= 1)) {
-      throw new UgatitConfigError(`NearestUpsampling2D: factor must be a positive integer, received ${args.factor}`);
+      throw new UGATITConfigError(`NearestUpsampling2D: factor must be a positive integer, received ${args.factor}`);
     }
   }
 
@@ -68,7 +68,7 @@ export class NearestUpsampling2D extends tfl.layers.Layer {
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     const x = Array.isArray(inputs) ? inputs[0]! : inputs;
-    if (x.rank !== 4) throw new UgatitConfigError(`NearestUpsampling2D: expected a rank-4 NHWC tensor, received shape [${x.shape}]`);
+    if (x.rank !== 4) throw new UGATITConfigError(`NearestUpsampling2D: expected a rank-4 NHWC tensor, received shape [${x.shape}]`);
     return upsampleNearest(x as tf.Tensor4D, this.factor);
   }
 

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { hasKernel, REFLECT_PAD_GRAD } from '../backends/tensorflow-kernels';
-import { UgatitConfigError } from '../errors';
+import { UGATITConfigError } from '../errors';
 import type { CustomGradFunc, LayerArgs } from './tfjs-internals';
 
 /**
@@ -44,17 +44,17 @@ function sides(pad: ReflectionPadding): [number, number] {
  * @returns `[N, H + before + after, W + before + after, C]`.
  * @example
  * ```ts
- * const y = reflectionPad2d(tf.zeros([1, 8, 8, 3]), 3); // [1, 14, 14, 3]
- * const z = reflectionPad2d(tf.zeros([1, 8, 8, 3]), [1, 2]); // [1, 11, 11, 3]
+ * const y = padReflect(tf.zeros([1, 8, 8, 3]), 3); // [1, 14, 14, 3]
+ * const z = padReflect(tf.zeros([1, 8, 8, 3]), [1, 2]); // [1, 11, 11, 3]
  * ```
  */
-export function reflectionPad2d(x: tf.Tensor4D, pad: ReflectionPadding): tf.Tensor4D {
+export function padReflect(x: tf.Tensor4D, pad: ReflectionPadding): tf.Tensor4D {
   const [before, after] = sides(pad);
   if (before === 0 && after === 0) return tf.clone(x);
   const [, h, w] = x.shape;
   const most = Math.max(before, after);
   if (h <= most || w <= most) {
-    throw new UgatitConfigError(`reflectionPad2d: padding ${typeof pad === 'number' ? pad : `[${before}, ${after}]`} needs height and width above ${most}, received ${h}×${w}`);
+    throw new UGATITConfigError(`padReflect: padding ${typeof pad === 'number' ? pad : `[${before}, ${after}]`} needs height and width above ${most}, received ${h}×${w}`);
   }
   const op = tf.customGrad(((input: tf.Tensor) => ({
     value: tf.mirrorPad(input as tf.Tensor4D, [[0, 0], [before, after], [before, after], [0, 0]], 'reflect'),
@@ -79,7 +79,7 @@ export interface ReflectionPad2DArgs extends LayerArgs {
 /**
  * Reflection padding as a tfjs-layers layer (PyTorch `nn.ReflectionPad2d(padding)`, or
  * TensorFlow's asymmetric `tf.pad(…, 'REFLECT')` with `[before, after]`), NHWC, with the
- * correct gradient of {@link reflectionPad2d}.
+ * correct gradient of {@link padReflect}.
  *
  * @example
  * ```ts
@@ -101,7 +101,7 @@ export class ReflectionPad2D extends tfl.layers.Layer {
     const p = args.padding;
     const ok = (n: unknown) => Number.isInteger(n) && (n as number) >= 0;
     if (!(typeof p === 'number' ? ok(p) : Array.isArray(p) && p.length === 2 && p.every(ok))) {
-      throw new UgatitConfigError(`ReflectionPad2D: padding must be a non-negative integer${typeof p === 'number' ? '' : ' or [before, after] of them'}, received ${JSON.stringify(p)}`);
+      throw new UGATITConfigError(`ReflectionPad2D: padding must be a non-negative integer${typeof p === 'number' ? '' : ' or [before, after] of them'}, received ${JSON.stringify(p)}`);
     }
     this.padding = typeof p === 'number' ? p : [p[0], p[1]];
   }
@@ -115,8 +115,8 @@ export class ReflectionPad2D extends tfl.layers.Layer {
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     const x = Array.isArray(inputs) ? inputs[0] : inputs;
-    if (x.rank !== 4) throw new UgatitConfigError(`ReflectionPad2D: expected a rank-4 NHWC tensor, received shape [${x.shape}]`);
-    return reflectionPad2d(x as tf.Tensor4D, this.padding);
+    if (x.rank !== 4) throw new UGATITConfigError(`ReflectionPad2D: expected a rank-4 NHWC tensor, received shape [${x.shape}]`);
+    return padReflect(x as tf.Tensor4D, this.padding);
   }
 
   override getConfig(): tf.serialization.ConfigDict {
@@ -136,3 +136,8 @@ tf.serialization.registerClass(ReflectionPad2D);
 export function reflectionPad2D(args: ReflectionPad2DArgs): ReflectionPad2D {
   return new ReflectionPad2D(args);
 }
+
+// Deprecated spellings (docs/api.md lists every rename).
+
+/** @deprecated Renamed {@link padReflect} (the pure function; the layer factory is {@link reflectionPad2D}); this alias is kept for existing code and goes in the next major version. */
+export const reflectionPad2d = padReflect;

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { UgatitConfigError } from '../errors';
+import { UGATITConfigError } from '../errors';
 import { TorchUniform, UnitNormal } from './initializers';
 import { spectralKernel } from './spectral-norm';
 import type { Kwargs, LayerArgs } from './tfjs-internals';
@@ -61,14 +61,14 @@ export class SpectralNormConv2D extends tfl.layers.Layer {
     super(args);
     for (const key of ['filters', 'kernelSize'] as const) {
       if (!(Number.isInteger(args[key]) && args[key] > 0)) {
-        throw new UgatitConfigError(`SpectralNormConv2D: ${key} must be a positive integer, received ${args[key]}`);
+        throw new UGATITConfigError(`SpectralNormConv2D: ${key} must be a positive integer, received ${args[key]}`);
       }
     }
     this.filters = args.filters;
     this.kernelSize = args.kernelSize;
     this.strides = args.strides ?? 1;
     if (!(Number.isInteger(this.strides) && this.strides > 0)) {
-      throw new UgatitConfigError(`SpectralNormConv2D: strides must be a positive integer, received ${args.strides}`);
+      throw new UGATITConfigError(`SpectralNormConv2D: strides must be a positive integer, received ${args.strides}`);
     }
     this.useBias = args.useBias ?? true;
     this.iterateInInference = args.iterateInInference ?? false;
@@ -77,7 +77,7 @@ export class SpectralNormConv2D extends tfl.layers.Layer {
   override build(inputShape: tfl.Shape | tfl.Shape[]): void {
     const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tfl.Shape;
     const inChannels = shape[3];
-    if (inChannels == null) throw new UgatitConfigError(`SpectralNormConv2D: the channel axis must be known, received shape [${shape}]`);
+    if (inChannels == null) throw new UGATITConfigError(`SpectralNormConv2D: the channel axis must be known, received shape [${shape}]`);
     const k = this.kernelSize;
     const fanIn = k * k * inChannels;
     this.kernel = this.addWeight('kernel', [k, k, inChannels, this.filters], 'float32', new TorchUniform({ fanIn }));

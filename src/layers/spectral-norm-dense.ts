@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { UgatitConfigError } from '../errors';
+import { UGATITConfigError } from '../errors';
 import { TorchUniform, UnitNormal } from './initializers';
 import { spectralKernel } from './spectral-norm';
 import type { Kwargs, LayerArgs } from './tfjs-internals';
@@ -50,7 +50,7 @@ export class SpectralNormDense extends tfl.layers.Layer {
   constructor(args: SpectralNormDenseArgs) {
     super(args);
     if (!(Number.isInteger(args.units) && args.units > 0)) {
-      throw new UgatitConfigError(`SpectralNormDense: units must be a positive integer, received ${args.units}`);
+      throw new UGATITConfigError(`SpectralNormDense: units must be a positive integer, received ${args.units}`);
     }
     this.units = args.units;
     this.useBias = args.useBias ?? true;
@@ -60,7 +60,7 @@ export class SpectralNormDense extends tfl.layers.Layer {
   override build(inputShape: tfl.Shape | tfl.Shape[]): void {
     const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tfl.Shape;
     const inFeatures = shape[shape.length - 1];
-    if (inFeatures == null) throw new UgatitConfigError(`SpectralNormDense: the feature axis must be known, received shape [${shape}]`);
+    if (inFeatures == null) throw new UGATITConfigError(`SpectralNormDense: the feature axis must be known, received shape [${shape}]`);
     this.kernel = this.addWeight('kernel', [inFeatures, this.units], 'float32', new TorchUniform({ fanIn: inFeatures }));
     if (this.useBias) this.bias = this.addWeight('bias', [this.units], 'float32', new TorchUniform({ fanIn: inFeatures }));
     this.u = this.addWeight('u', [this.units], 'float32', new UnitNormal(), undefined, false);

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-import { UgatitConfigError } from '../errors';
+import { UGATITConfigError } from '../errors';
 
 /**
  * Elementwise BCE with PyTorch's backward. Autodiff through `relu` and `abs` would pick the
@@ -35,7 +35,7 @@ const bceElementwise = tf.customGrad(
  * @param target - Probabilities in [0, 1]: a number broadcast to `logits`' shape, or a tensor
  *   of exactly that shape (PyTorch rejects any other).
  * @returns A float32 scalar.
- * @throws {@link UgatitConfigError} when a target tensor's shape differs from `logits`'.
+ * @throws {@link UGATITConfigError} when a target tensor's shape differs from `logits`'.
  *
  * @example
  * ```ts
@@ -44,7 +44,7 @@ const bceElementwise = tf.customGrad(
  */
 export function bceWithLogitsLoss(logits: tf.Tensor, target: number | tf.Tensor): tf.Scalar {
   if (typeof target !== 'number' && !tf.util.arraysEqual(target.shape, logits.shape)) {
-    throw new UgatitConfigError(
+    throw new UGATITConfigError(
       `bceWithLogitsLoss: target shape [${target.shape}] must equal logits shape ` +
         `[${logits.shape}]`,
     );

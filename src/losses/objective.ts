@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-import { UgatitConfigError } from '../errors';
+import { UGATITConfigError } from '../errors';
 
 /** Weights of the four kinds of loss term in U-GAT-IT's objectives. */
 export interface LossWeights {
@@ -80,7 +80,7 @@ export type GeneratorLossTerms = {
  * `weights` completed with {@link DEFAULT_LOSS_WEIGHTS} and checked: every weight a finite
  * number ≥ 0.
  *
- * @throws {@link UgatitConfigError} naming the weight and the value received.
+ * @throws {@link UGATITConfigError} naming the weight and the value received.
  * @example
  * ```ts
  * resolveLossWeights({ cam: 500 }); // { adv: 1, cycle: 10, identity: 10, cam: 500 }
@@ -90,7 +90,7 @@ export function resolveLossWeights(weights: Partial<LossWeights>): LossWeights {
   const resolved = { ...DEFAULT_LOSS_WEIGHTS, ...weights };
   for (const [name, value] of Object.entries(resolved)) {
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-      throw new UgatitConfigError(
+      throw new UGATITConfigError(
         `LossWeights: ${name} must be a finite number >= 0, received ${String(value)}`,
       );
     }
@@ -110,7 +110,7 @@ function sumAdversarial(terms: AdversarialTerms): tf.Tensor {
  * @param terms - The eight per-discriminator, per-output scalars; not disposed.
  * @param weights - Only `adv` is used; missing fields take {@link DEFAULT_LOSS_WEIGHTS}.
  * @returns A float32 scalar.
- * @throws {@link UgatitConfigError} when a weight is negative or not finite.
+ * @throws {@link UGATITConfigError} when a weight is negative or not finite.
  *
  * @example
  * ```ts
@@ -139,7 +139,7 @@ export function ugatitDiscriminatorObjective(
  * @param terms - The per-domain scalars; not disposed.
  * @param weights - Missing fields take {@link DEFAULT_LOSS_WEIGHTS} (1, 10, 10, 1000).
  * @returns A float32 scalar.
- * @throws {@link UgatitConfigError} when a weight is negative or not finite.
+ * @throws {@link UGATITConfigError} when a weight is negative or not finite.
  *
  * @example
  * ```ts

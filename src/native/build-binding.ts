@@ -1,6 +1,6 @@
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { UgatitError } from '../errors';
+import { UGATITError } from '../errors';
 import { commandWorks, runCommand } from './run-command';
 
 /**
@@ -18,7 +18,7 @@ export function findNodeGyp(): string[] {
     if (existsSync(candidate)) return [process.execPath, candidate];
   }
   if (commandWorks('node-gyp')) return ['node-gyp'];
-  throw new UgatitError('setup-tensorflow needs node-gyp (it ships with npm); none found: npm i -g node-gyp');
+  throw new UGATITError('setup-tensorflow needs node-gyp (it ships with npm); none found: npm i -g node-gyp');
 }
 
 /**
@@ -37,9 +37,9 @@ export function findNodeHeaders(): string | undefined {
 export function checkToolchain(): void {
   const cxx = process.env.CXX ?? 'c++';
   if (!commandWorks(cxx) && !commandWorks('g++') && !commandWorks('clang++')) {
-    throw new UgatitError('setup-tensorflow needs a C++ compiler to build the binding (g++ or clang++): apt-get install -y g++ make');
+    throw new UGATITError('setup-tensorflow needs a C++ compiler to build the binding (g++ or clang++): apt-get install -y g++ make');
   }
-  if (!commandWorks('make')) throw new UgatitError('setup-tensorflow needs make to build the binding: apt-get install -y make');
+  if (!commandWorks('make')) throw new UGATITError('setup-tensorflow needs make to build the binding: apt-get install -y make');
 }
 
 /**
@@ -50,7 +50,7 @@ export function checkToolchain(): void {
 export async function buildBinding(packageRoot: string, bindingPath: string, onLine?: (line: string) => void): Promise<void> {
   checkToolchain();
   const napi = /napi-v(\d+)/.exec(bindingPath)?.[1];
-  if (!napi) throw new UgatitError(`setup-tensorflow: cannot tell the N-API version from the binding path ${bindingPath}`);
+  if (!napi) throw new UGATITError(`setup-tensorflow: cannot tell the N-API version from the binding path ${bindingPath}`);
   const gyp = findNodeGyp();
   const headers = findNodeHeaders();
   const args = [...gyp.slice(1), 'rebuild', '--module_name=tfjs_binding', `--module_path=${path.dirname(bindingPath)}`, `--napi_build_version=${napi}`,
@@ -58,7 +58,7 @@ export async function buildBinding(packageRoot: string, bindingPath: string, onL
   await runCommand('building the tfjs-node binding (node-gyp)', gyp[0]!, args, { cwd: packageRoot, onLine });
   const built = path.join(packageRoot, 'build', 'Release', 'tfjs_binding.node');
   if (!existsSync(bindingPath)) {
-    if (!existsSync(built)) throw new UgatitError(`setup-tensorflow: node-gyp finished but wrote no ${built}`);
+    if (!existsSync(built)) throw new UGATITError(`setup-tensorflow: node-gyp finished but wrote no ${built}`);
     mkdirSync(path.dirname(bindingPath), { recursive: true });
     copyFileSync(built, bindingPath);
   }

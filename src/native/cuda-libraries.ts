@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { UgatitError } from '../errors';
+import { UGATITError } from '../errors';
 import { runCommand } from './run-command';
 import { wheelCacheDir } from './tensorflow-wheel';
 
@@ -39,7 +39,7 @@ print(n)
 export async function installCudaLibraries(python: string, tensorflowWheel: string, libDir: string, onLine?: (line: string) => void): Promise<string[]> {
   const requirements = (await runCommand('reading the wheel metadata', python, ['-c', CUDA_REQUIREMENTS, tensorflowWheel])).split('\n').filter(Boolean);
   if (requirements.length === 0) {
-    throw new UgatitError(`setup-tensorflow --gpu: ${path.basename(tensorflowWheel)} lists no CUDA libraries (extra "and-cuda"); pass a CUDA build of tensorflow`);
+    throw new UGATITError(`setup-tensorflow --gpu: ${path.basename(tensorflowWheel)} lists no CUDA libraries (extra "and-cuda"); pass a CUDA build of tensorflow`);
   }
   const dir = path.join(wheelCacheDir(), 'cuda');
   mkdirSync(dir, { recursive: true });

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { UgatitError } from '../errors';
+import { UGATITError } from '../errors';
 
 /** Whether `command` can be started (found on PATH and runs `args`, typically `--version`). */
 export function commandWorks(command: string, args: string[] = ['--version']): boolean {
@@ -9,7 +9,7 @@ export function commandWorks(command: string, args: string[] = ['--version']): b
 
 /**
  * Runs a command to completion, streaming its output lines to `onLine` (and keeping the last
- * lines for the error), and throws a {@link UgatitError} naming `what` when it fails.
+ * lines for the error), and throws a {@link UGATITError} naming `what` when it fails.
  */
 export function runCommand(what: string, command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; onLine?: (line: string) => void } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -28,10 +28,10 @@ export function runCommand(what: string, command: string, args: string[], option
     };
     child.stdout.on('data', take);
     child.stderr.on('data', take);
-    child.on('error', (e) => reject(new UgatitError(`${what}: could not start ${command}: ${e.message}`)));
+    child.on('error', (e) => reject(new UGATITError(`${what}: could not start ${command}: ${e.message}`)));
     child.on('close', (code, signal) => {
       if (code === 0) resolve(out);
-      else reject(new UgatitError(`${what} failed (${command} exited with ${signal ?? code}):\n  ${tail.join('\n  ')}`));
+      else reject(new UGATITError(`${what} failed (${command} exited with ${signal ?? code}):\n  ${tail.join('\n  ')}`));
     });
   });
 }

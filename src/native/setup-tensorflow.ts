@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, rmSync, symlinkSync, writeFileSync, copyFileSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { UgatitError } from '../errors';
+import { UGATITError } from '../errors';
 import { buildBinding } from './build-binding';
 import { installCudaLibraries } from './cuda-libraries';
 import { runCommand } from './run-command';
@@ -52,14 +52,14 @@ const STAMP_FILE = 'ugatit-tf-setup.json';
  * ```ts
  * const { tensorflowVersion } = await setupTensorflow({ onProgress: console.log });
  * ```
- * @throws {@link UgatitError} naming what is missing: the package, python/pip, a compiler, a platform without wheels.
+ * @throws {@link UGATITError} naming what is missing: the package, python/pip, a compiler, a platform without wheels.
  */
 export async function setupTensorflow(options: SetupTensorflowOptions = {}): Promise<SetupTensorflowResult> {
   const started = Date.now();
   const variant = options.variant ?? 'cpu';
   const say = options.onProgress ?? (() => {});
   const version = options.version ?? DEFAULT_TENSORFLOW_VERSION;
-  if (options.wheel && options.from) throw new UgatitError('setup-tensorflow: give --wheel or --from, not both');
+  if (options.wheel && options.from) throw new UGATITError('setup-tensorflow: give --wheel or --from, not both');
   const pkg = findTfjsNodePackage(variant, options.resolveFrom);
   const source = options.from ? path.resolve(options.from) : options.wheel ? path.resolve(options.wheel) : `${variant === 'gpu' ? 'tensorflow' : 'tensorflow-cpu'}==${version}`;
   const stampPath = path.join(pkg.root, 'deps', STAMP_FILE);
@@ -78,7 +78,7 @@ export async function setupTensorflow(options: SetupTensorflowOptions = {}): Pro
   checkPlatform();
   // Every input is checked before deps/ is cleared: a mistyped path must not break a working build.
   if (options.from) checkInstallation(path.resolve(options.from));
-  if (options.wheel && !existsSync(path.resolve(options.wheel))) throw new UgatitError(`setup-tensorflow: no wheel at ${path.resolve(options.wheel)}`);
+  if (options.wheel && !existsSync(path.resolve(options.wheel))) throw new UGATITError(`setup-tensorflow: no wheel at ${path.resolve(options.wheel)}`);
   const python = options.from ? '' : findPython();
   say(`setting up ${pkg.name} ${pkg.version} in ${pkg.root}`);
   rmSync(path.join(pkg.root, 'deps'), { recursive: true, force: true });
@@ -130,9 +130,9 @@ const LIBRARIES = ['libtensorflow_cc.so.2', 'libtensorflow_framework.so.2'];
 
 function checkInstallation(from: string): void {
   for (const lib of LIBRARIES) {
-    if (!existsSync(path.join(from, lib))) throw new UgatitError(`setup-tensorflow --from: ${from} has no ${lib} (give the tensorflow package folder)`);
+    if (!existsSync(path.join(from, lib))) throw new UGATITError(`setup-tensorflow --from: ${from} has no ${lib} (give the tensorflow package folder)`);
   }
-  if (!existsSync(path.join(from, 'include', 'tensorflow', 'c', 'c_api.h'))) throw new UgatitError(`setup-tensorflow --from: ${from} has no include/tensorflow/c/c_api.h`);
+  if (!existsSync(path.join(from, 'include', 'tensorflow', 'c', 'c_api.h'))) throw new UGATITError(`setup-tensorflow --from: ${from} has no include/tensorflow/c/c_api.h`);
 }
 
 function copyInstallation(from: string, deps: string): void {

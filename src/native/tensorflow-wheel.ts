@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { UgatitError } from '../errors';
+import { UGATITError } from '../errors';
 import { commandWorks, runCommand } from './run-command';
 import type { TfjsNodeVariant } from './tfjs-node-package';
 
@@ -20,7 +20,7 @@ export function tensorflowDistribution(variant: TfjsNodeVariant): string {
 /** Only Linux wheels carry the C library at the path this setup builds against. */
 export function checkPlatform(platform = process.platform, arch = process.arch): void {
   if (platform !== 'linux' || !(arch === 'x64' || arch === 'arm64')) {
-    throw new UgatitError(`setup-tensorflow builds the native backend from TensorFlow's Linux wheels (x64 or arm64); `
+    throw new UGATITError(`setup-tensorflow builds the native backend from TensorFlow's Linux wheels (x64 or arm64); `
       + `this is ${platform}/${arch}. There, use tfjs-node's own prebuilt binary (npm i @tensorflow/tfjs-node) or the wasm backend.`);
   }
 }
@@ -30,7 +30,7 @@ export function findPython(): string {
   for (const candidate of [process.env.PYTHON, 'python3', 'python']) {
     if (candidate && commandWorks(candidate, ['-c', 'import zipfile'])) return candidate;
   }
-  throw new UgatitError('setup-tensorflow needs Python 3 (with pip to download a TensorFlow wheel, and to unpack it); '
+  throw new UGATITError('setup-tensorflow needs Python 3 (with pip to download a TensorFlow wheel, and to unpack it); '
     + 'none found as python3 or python (set PYTHON to its path)');
 }
 
@@ -58,14 +58,14 @@ export async function downloadTensorflowWheel(python: string, variant: TfjsNodeV
   const cached = findWheel(dir, distribution, version);
   if (cached) return cached;
   if (!commandWorks(python, ['-m', 'pip', '--version'])) {
-    throw new UgatitError(`setup-tensorflow: ${python} has no pip to download ${distribution}==${version}; `
+    throw new UGATITError(`setup-tensorflow: ${python} has no pip to download ${distribution}==${version}; `
       + 'install pip, or pass --wheel <file.whl> or --from <tensorflow folder>');
   }
   mkdirSync(dir, { recursive: true });
   await runCommand(`pip download ${distribution}==${version}`, python,
     ['-m', 'pip', 'download', '--no-deps', '--only-binary', ':all:', '--dest', dir, `${distribution}==${version}`], { onLine });
   const wheel = findWheel(dir, distribution, version);
-  if (!wheel) throw new UgatitError(`setup-tensorflow: pip reported success but no ${distribution} ${version} wheel is in ${dir}`);
+  if (!wheel) throw new UGATITError(`setup-tensorflow: pip reported success but no ${distribution} ${version} wheel is in ${dir}`);
   return wheel;
 }
 
@@ -104,7 +104,7 @@ print(n)
  * `dest/include/tensorflow/c/…`).
  *
  * @returns how many files were written.
- * @throws {@link UgatitError} when the wheel lacks the C library (not a TensorFlow wheel, or a
+ * @throws {@link UGATITError} when the wheel lacks the C library (not a TensorFlow wheel, or a
  *   platform without it).
  */
 export async function extractTensorflowWheel(python: string, wheel: string, dest: string): Promise<number> {
@@ -112,7 +112,7 @@ export async function extractTensorflowWheel(python: string, wheel: string, dest
   const out = await runCommand(`unpacking ${path.basename(wheel)}`, python, ['-c', EXTRACT, wheel, dest, ...WHEEL_MEMBERS.map((r) => r.source)]);
   for (const lib of ['lib/libtensorflow_cc.so.2', 'lib/libtensorflow_framework.so.2', 'include/tensorflow/c/c_api.h']) {
     if (!existsSync(path.join(dest, lib))) {
-      throw new UgatitError(`setup-tensorflow: ${path.basename(wheel)} has no tensorflow/${lib.replace(/^lib\//, '')}; pass a TensorFlow ≥ 2.16 wheel for Linux`);
+      throw new UGATITError(`setup-tensorflow: ${path.basename(wheel)} has no tensorflow/${lib.replace(/^lib\//, '')}; pass a TensorFlow ≥ 2.16 wheel for Linux`);
     }
   }
   return Number(out.trim().split('\n').pop());

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UgatitError } from '../errors';
+import { UGATITError } from '../errors';
 import { moduleUrl } from '../module-location';
 
 /** Which npm package carries the native backend: CPU TensorFlow or CUDA TensorFlow. */
@@ -33,7 +33,7 @@ export function tfjsNodePackageName(variant: TfjsNodeVariant): string {
  * Finds the installed tfjs-node package of `variant`, resolving from `fromDirs` in order (by
  * default the working directory, then this library's own location).
  *
- * @throws {@link UgatitError} naming the install command when it is not installed.
+ * @throws {@link UGATITError} naming the install command when it is not installed.
  */
 export function findTfjsNodePackage(variant: TfjsNodeVariant, fromDirs = defaultResolutionDirs()): TfjsNodePackage {
   const name = tfjsNodePackageName(variant);
@@ -55,7 +55,7 @@ export function findTfjsNodePackage(variant: TfjsNodeVariant, fromDirs = default
       bindingPath: preGyp.find(pkgJson),
     };
   }
-  throw new UgatitError(`${name} is not installed here; install it without its download step first: `
+  throw new UGATITError(`${name} is not installed here; install it without its download step first: `
     + `npm i --ignore-scripts ${name}@4.22.0`);
 }
 

@@ -1,6 +1,6 @@
 import * as tfl from '@tensorflow/tfjs-layers';
-import { UgatitConfigError } from '../errors';
-import { camAttentionLayer } from '../layers/cam-attention';
+import { UGATITConfigError } from '../errors';
+import { camAttention } from '../layers/cam-attention';
 import { reflectionPad2D } from '../layers/reflection-pad-2d';
 import { spectralNormConv2D } from '../layers/spectral-norm-conv-2d';
 import { minInputSize } from '../layers/min-input-size';
@@ -44,7 +44,7 @@ export type ResolvedDiscriminatorConfig = Required<DiscriminatorConfig>;
 export function resolveDiscriminatorConfig(config: DiscriminatorConfig = {}): ResolvedDiscriminatorConfig {
   const c: ResolvedDiscriminatorConfig = { inputChannels: 3, ndf: 64, nLayers: 7, flavor: 'pytorch', name: 'discriminator', ...config };
   if (!NETWORK_FLAVORS.includes(c.flavor)) {
-    throw new UgatitConfigError(`createDiscriminator: flavor must be one of ${NETWORK_FLAVORS.join(', ')}, received ${JSON.stringify(c.flavor)}`);
+    throw new UGATITConfigError(`createDiscriminator: flavor must be one of ${NETWORK_FLAVORS.join(', ')}, received ${JSON.stringify(c.flavor)}`);
   }
   requireInteger('createDiscriminator', 'inputChannels', c.inputChannels, 1);
   requireInteger('createDiscriminator', 'ndf', c.ndf, 1);
@@ -107,7 +107,7 @@ export function createDiscriminator(config: DiscriminatorConfig = {}): tfl.Layer
   }
   channels *= 2;
   x = lrelu(snConv(x, channels, 1, `conv_${c.nLayers - 1}`), `conv_${c.nLayers - 1}_lrelu`);
-  const [features, camLogit, heatmap] = camAttentionLayer({
+  const [features, camLogit, heatmap] = camAttention({
     activation: 'leakyRelu', spectralNorm: true, sharedFc: f.sharedCamFc, normalizedScale: f.normalizedScale,
     iterateInInference: f.iterateInInference, name: 'cam',
   }).apply(x) as tfl.SymbolicTensor[];

@@ -1,5 +1,5 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { UgatitConfigError } from '../errors';
+import { UGATITConfigError } from '../errors';
 import type { ReflectionPadding } from '../layers/reflection-pad-2d';
 
 /**
@@ -69,7 +69,7 @@ export function flavorOptions(flavor: NetworkFlavor, smoothing = true): FlavorOp
     };
   }
   if (flavor !== 'tf' && flavor !== 'tf-original') {
-    throw new UgatitConfigError(`flavor must be one of ${NETWORK_FLAVORS.join(', ')}, received ${JSON.stringify(flavor)}`);
+    throw new UGATITConfigError(`flavor must be one of ${NETWORK_FLAVORS.join(', ')}, received ${JSON.stringify(flavor)}`);
   }
   const original = flavor === 'tf-original';
   return {
@@ -85,7 +85,7 @@ export function flavorOptions(flavor: NetworkFlavor, smoothing = true): FlavorOp
  * The flavour a network built by `createGenerator` or `createDiscriminator` was built with, read
  * off its `cam` layer (also after a `model.json` round trip).
  *
- * @throws {@link UgatitConfigError} when the model has no `cam` layer of ours.
+ * @throws {@link UGATITConfigError} when the model has no `cam` layer of ours.
  * @example
  * ```ts
  * networkFlavor(await loadLayersModelFromDir('weights/selfie2anime/genA2B')); // 'tf-original'
@@ -95,7 +95,7 @@ export function networkFlavor(model: tfl.LayersModel): NetworkFlavor {
   const cam = model.layers.find((l) => l.name === 'cam');
   const config = cam?.getConfig();
   if (!cam || cam.getClassName() !== 'UgatitCAMAttention' || !config) {
-    throw new UgatitConfigError(`${model.name} has no CAM attention layer named cam: not built by createGenerator or createDiscriminator`);
+    throw new UGATITConfigError(`${model.name} has no CAM attention layer named cam: not built by createGenerator or createDiscriminator`);
   }
   if (!config.sharedFc) return 'pytorch';
   if (config.separateLogitFc) return 'tf-original';

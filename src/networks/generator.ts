@@ -1,11 +1,11 @@
 import * as tfl from '@tensorflow/tfjs-layers';
-import { UgatitConfigError } from '../errors';
+import { UGATITConfigError } from '../errors';
 import { paddedConv } from '../blocks/conv';
 import { resnetBlock } from '../blocks/resnet-block';
 import { resnetAdaLINBlock } from '../blocks/resnet-adalin-block';
 import { upsampleBlock } from '../blocks/upsample-block';
-import { gammaBetaMlp } from '../blocks/gamma-beta-mlp';
-import { camAttentionLayer } from '../layers/cam-attention';
+import { gammaBetaMLP } from '../blocks/gamma-beta-mlp';
+import { camAttention } from '../layers/cam-attention';
 import { instanceNorm } from '../layers/instance-norm';
 import { flavorOptions, NETWORK_FLAVORS, type NetworkFlavor } from './flavor';
 import { requireInteger } from './validate';
@@ -60,14 +60,14 @@ export type ResolvedGeneratorConfig = Required<GeneratorConfig>;
 export function resolveGeneratorConfig(config: GeneratorConfig = {}): ResolvedGeneratorConfig {
   const flavor = config.flavor ?? 'pytorch';
   if (!NETWORK_FLAVORS.includes(flavor)) {
-    throw new UgatitConfigError(`createGenerator: flavor must be one of ${NETWORK_FLAVORS.join(', ')}, received ${JSON.stringify(config.flavor)}`);
+    throw new UGATITConfigError(`createGenerator: flavor must be one of ${NETWORK_FLAVORS.join(', ')}, received ${JSON.stringify(config.flavor)}`);
   }
   const tf = flavor !== 'pytorch';
   if (tf && config.unbiasedVariance === true) {
-    throw new UgatitConfigError(`createGenerator: flavor '${flavor}' uses biased variances (TensorFlow's tf.nn.moments); unbiasedVariance: true contradicts it`);
+    throw new UGATITConfigError(`createGenerator: flavor '${flavor}' uses biased variances (TensorFlow's tf.nn.moments); unbiasedVariance: true contradicts it`);
   }
   if (!tf && config.smoothing !== undefined) {
-    throw new UgatitConfigError("createGenerator: smoothing is the TensorFlow reference's flag; the 'pytorch' flavour has no use for it");
+    throw new UGATITConfigError("createGenerator: smoothing is the TensorFlow reference's flag; the 'pytorch' flavour has no use for it");
   }
   const c: ResolvedGeneratorConfig = {
     inputChannels: 3, outputChannels: 3, ngf: 64, nBlocks: 4, imgSize: 256, light: false, unbiasedVariance: !tf,
@@ -83,12 +83,12 @@ export function resolveGeneratorConfig(config: GeneratorConfig = {}): ResolvedGe
   // The bottleneck (imgSize/4) must stay larger than the reflection pad of 1, and the
   // stem's pad of 3 needs an input above 3 px.
   if (c.imgSize % 4 !== 0 || c.imgSize < 8) {
-    throw new UgatitConfigError(`createGenerator: imgSize must be a multiple of 4 and at least 8, received ${c.imgSize}`);
+    throw new UGATITConfigError(`createGenerator: imgSize must be a multiple of 4 and at least 8, received ${c.imgSize}`);
   }
   // The TensorFlow MLP is ch·n_res wide and feeds AdaLIN over 4·ch channels: the official code
   // builds nothing else (DIFFERENCES.md, G10).
   if (tf && c.nBlocks !== 4) {
-    throw new UgatitConfigError(`createGenerator: flavor '${flavor}' needs nBlocks 4 (the TensorFlow reference's MLP is ngf·nBlocks wide and only fits the 4·ngf bottleneck then), received ${c.nBlocks}`);
+    throw new UGATITConfigError(`createGenerator: flavor '${flavor}' needs nBlocks 4 (the TensorFlow reference's MLP is ngf·nBlocks wide and only fits the 4·ngf bottleneck then), received ${c.nBlocks}`);
   }
   return c;
 }
@@ -125,10 +125,10 @@ export function createGenerator(config: GeneratorConfig = {}): tfl.LayersModel {
   }
   for (let i = 1; i <= c.nBlocks; i++) x = resnetBlock(x, { name: `enc_res_${i}`, useBias, affineNorm: f.affineNorm });
 
-  const [features, camLogit, heatmap] = camAttentionLayer({
+  const [features, camLogit, heatmap] = camAttention({
     activation: 'relu', sharedFc: f.sharedCamFc, separateLogitFc: f.separateLogitFc, name: 'cam',
   }).apply(x) as tfl.SymbolicTensor[];
-  const { gamma, beta } = gammaBetaMlp(features, { light: c.light, useBias: f.mlpBias });
+  const { gamma, beta } = gammaBetaMLP(features, { light: c.light, useBias: f.mlpBias });
   x = features;
   for (let i = 1; i <= c.nBlocks; i++) {
     x = resnetAdaLINBlock(x, gamma, beta, { name: `dec_res_${i}`, unbiased, useBias, rhoInit: f.rhoInit, rhoOffset: f.rhoOffset });

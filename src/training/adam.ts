@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-import { UgatitConfigError } from '../errors';
+import { UGATITConfigError } from '../errors';
 
 /** Options of {@link TorchAdam}; the defaults are U-GAT-IT's, not PyTorch's. */
 export interface TorchAdamArgs {
@@ -43,7 +43,7 @@ interface Group {
 
 function checkNonNegative(what: string, value: number): void {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new UgatitConfigError(
+    throw new UGATITConfigError(
       `TorchAdam: ${what} must be a finite number >= 0, received ${String(value)}`,
     );
   }
@@ -92,7 +92,7 @@ export class TorchAdam {
   /**
    * @param variables - The float32 variables to optimise; their names must be distinct.
    * @param args - See {@link TorchAdamArgs}.
-   * @throws {@link UgatitConfigError} on a duplicated name, a non-float32 variable or an
+   * @throws {@link UGATITConfigError} on a duplicated name, a non-float32 variable or an
    *   out-of-range option.
    */
   constructor(variables: readonly tf.Variable[], args: TorchAdamArgs = {}) {
@@ -102,15 +102,15 @@ export class TorchAdam {
     checkNonNegative('weightDecay', weightDecay);
     betas.forEach((beta, i) => {
       if (typeof beta !== 'number' || !(beta >= 0 && beta < 1)) {
-        throw new UgatitConfigError(`TorchAdam: betas[${i}] must be in [0, 1), received ${beta}`);
+        throw new UGATITConfigError(`TorchAdam: betas[${i}] must be in [0, 1), received ${beta}`);
       }
     });
     for (const variable of variables) {
       if (this.variablesByName.has(variable.name)) {
-        throw new UgatitConfigError(`TorchAdam: variable '${variable.name}' is listed twice`);
+        throw new UGATITConfigError(`TorchAdam: variable '${variable.name}' is listed twice`);
       }
       if (variable.dtype !== 'float32') {
-        throw new UgatitConfigError(
+        throw new UGATITConfigError(
           `TorchAdam: variable '${variable.name}' must be float32, received ${variable.dtype}`,
         );
       }
@@ -144,7 +144,7 @@ export class TorchAdam {
    *
    * @param grads - Gradients keyed by variable name (as `tf.variableGrads` returns them) or by
    *   variable; each shaped like its variable. Not disposed.
-   * @throws {@link UgatitConfigError} for a gradient of a variable this optimiser does not
+   * @throws {@link UGATITConfigError} for a gradient of a variable this optimiser does not
    *   hold or of the wrong shape; nothing is updated then.
    */
   applyGradients(grads: tf.NamedTensorMap | Map<tf.Variable, tf.Tensor>): void {
@@ -156,10 +156,10 @@ export class TorchAdam {
     for (const [name, grad] of pairs) {
       const variable = this.variablesByName.get(name);
       if (variable === undefined) {
-        throw new UgatitConfigError(`TorchAdam: got a gradient for unknown variable '${name}'`);
+        throw new UGATITConfigError(`TorchAdam: got a gradient for unknown variable '${name}'`);
       }
       if (!tf.util.arraysEqual(grad.shape, variable.shape)) {
-        throw new UgatitConfigError(
+        throw new UGATITConfigError(
           `TorchAdam: gradient of '${name}' has shape [${grad.shape}], ` +
             `variable has [${variable.shape}]`,
         );
@@ -280,17 +280,17 @@ export class TorchAdam {
    * possibly of another instance over variables of the same names). The caller keeps
    * ownership of `state`'s tensors. Variables absent from `state.steps` start afresh.
    *
-   * @throws {@link UgatitConfigError} for an unknown name, a step count that is not a positive
+   * @throws {@link UGATITConfigError} for an unknown name, a step count that is not a positive
    *   integer, or a missing or wrongly shaped moment; the current state is kept then.
    */
   setState(state: TorchAdamState): void {
     for (const [name, step] of Object.entries(state.steps)) {
       const variable = this.variablesByName.get(name);
       if (variable === undefined) {
-        throw new UgatitConfigError(`TorchAdam.setState: unknown variable '${name}'`);
+        throw new UGATITConfigError(`TorchAdam.setState: unknown variable '${name}'`);
       }
       if (!Number.isInteger(step) || step < 1) {
-        throw new UgatitConfigError(
+        throw new UGATITConfigError(
           `TorchAdam.setState: step of '${name}' must be an integer >= 1, received ${step}`,
         );
       }
@@ -300,7 +300,7 @@ export class TorchAdam {
       ] as const) {
         const moment = moments[name];
         if (moment === undefined || !tf.util.arraysEqual(moment.shape, variable.shape)) {
-          throw new UgatitConfigError(
+          throw new UGATITConfigError(
             `TorchAdam.setState: ${what} of '${name}' must have shape [${variable.shape}], ` +
               `received ${moment === undefined ? 'none' : `[${moment.shape}]`}`,
           );

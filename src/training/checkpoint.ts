@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { UgatitConfigError, UgatitFormatError } from '../errors';
+import { UGATITConfigError, UGATITFormatError } from '../errors';
 import { writeFileDurably } from '../io/durable-file';
 import { isAbsentFileError, isReadFailure } from '../io/file-errors';
 import { loadLayersModelFromDir, saveLayersModelToDir } from '../io/file-handler';
@@ -119,9 +119,9 @@ const isComplete = (fs: Fs, folder: string) => fs.stat(`${folder}/${STATE_FILE}`
 export async function saveTrainingCheckpoint(
   dir: string, networks: UGATITNetworks, state: TrainerState, extra: Record<string, unknown> = {}, keep = 2,
 ): Promise<string> {
-  if (!(Number.isInteger(keep) && keep >= 1)) throw new UgatitConfigError(`saveTrainingCheckpoint: keep must be an integer ≥ 1, received ${keep}`);
+  if (!(Number.isInteger(keep) && keep >= 1)) throw new UGATITConfigError(`saveTrainingCheckpoint: keep must be an integer ≥ 1, received ${keep}`);
   if (!(Number.isInteger(state.iteration) && state.iteration >= 0)) {
-    throw new UgatitConfigError(`saveTrainingCheckpoint: iteration must be a non-negative integer, received ${state.iteration}`);
+    throw new UGATITConfigError(`saveTrainingCheckpoint: iteration must be a non-negative integer, received ${state.iteration}`);
   }
   const { fs, path } = await node();
   dir = path.resolve(dir);
@@ -209,15 +209,15 @@ async function loadCheckpointFolder(folder: string): Promise<LoadedCheckpoint> {
   let meta: CheckpointMetadata;
   const stateFile = path.join(folder, STATE_FILE);
   const text = await fs.readFile(stateFile, 'utf8').catch((e) => orNullIfAbsent<string>(e));
-  if (text === null) throw new UgatitFormatError(stateFile, 'missing');
+  if (text === null) throw new UGATITFormatError(stateFile, 'missing');
   try {
     meta = JSON.parse(text);
   } catch (e) {
-    throw new UgatitFormatError(stateFile, `not valid JSON (${(e as Error).message})`);
+    throw new UGATITFormatError(stateFile, `not valid JSON (${(e as Error).message})`);
   }
   if (meta?.version !== 1 || !Number.isInteger(meta.iteration) || meta.iteration < 0 || typeof meta.lr !== 'number'
     || !isObject(meta.generatorSteps) || !isObject(meta.discriminatorSteps)) {
-    throw new UgatitFormatError(path.join(folder, STATE_FILE), `unsupported checkpoint (version ${meta?.version}) or missing iteration, lr or step counts`);
+    throw new UGATITFormatError(path.join(folder, STATE_FILE), `unsupported checkpoint (version ${meta?.version}) or missing iteration, lr or step counts`);
   }
   const networks = {} as Record<string, tfl.LayersModel>;
   let tensors: Record<string, tf.Tensor> = {};
@@ -227,9 +227,9 @@ async function loadCheckpointFolder(folder: string): Promise<LoadedCheckpoint> {
   } catch (e) {
     for (const m of Object.values(networks)) m.dispose();
     // Permissions, EIO, too many open files: the checkpoint may be fine, so never skip it.
-    if (isReadFailure(e) || e instanceof UgatitFormatError) throw e;
+    if (isReadFailure(e) || e instanceof UGATITFormatError) throw e;
     // What tfjs refuses in a topology or weights (unknown layer, shape mismatch) is corruption.
-    throw new UgatitFormatError(folder, `corrupt checkpoint (${(e as Error).message})`);
+    throw new UGATITFormatError(folder, `corrupt checkpoint (${(e as Error).message})`);
   }
   const moments = (prefix: string, steps: Record<string, number>): TorchAdamState => {
     const pick = (kind: string) => Object.fromEntries(Object.entries(tensors)
@@ -254,7 +254,7 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
  * EIO, EMFILE, …) stops the search and is thrown as Node reported it, since falling back would
  * silently lose the progress of a checkpoint that may be intact.
  *
- * @throws {@link UgatitFormatError} when no complete checkpoint is found or every one is invalid;
+ * @throws {@link UGATITFormatError} when no complete checkpoint is found or every one is invalid;
  * the file system's own error when one cannot be read.
  * @example
  * ```ts
@@ -270,14 +270,14 @@ export async function loadTrainingCheckpoint(dirOrCheckpoint: string, options: L
     return loadCheckpointFolder(dirOrCheckpoint);
   }
   const candidates = await checkpointCandidates(dirOrCheckpoint);
-  if (candidates.length === 0) throw new UgatitFormatError(dirOrCheckpoint, 'no complete training checkpoint (ckpt-*/state.json) found');
+  if (candidates.length === 0) throw new UGATITFormatError(dirOrCheckpoint, 'no complete training checkpoint (ckpt-*/state.json) found');
   const onSkip = options.onSkip ?? ((folder: string, e: Error) => console.warn(`ugatit-tf: skipping corrupt checkpoint ${folder}: ${e.message}`));
   let first: Error | undefined;
   for (const folder of candidates) {
     try {
       return await loadCheckpointFolder(folder);
     } catch (e) {
-      if (!(e instanceof UgatitFormatError)) throw e;
+      if (!(e instanceof UGATITFormatError)) throw e;
       first ??= e;
       onSkip(folder, e);
     }

@@ -1,5 +1,5 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { UgatitConfigError } from '../errors';
+import { UGATITConfigError } from '../errors';
 import { networkFlavor } from '../networks/flavor';
 import { createGenerator } from '../networks/generator';
 import { inferModelNetwork } from '../weights/convert';
@@ -25,7 +25,7 @@ export function fitInitialNetworks(networks: UGATITNetworks, size: number, reque
   const d = (n: tfl.LayersModel) => inferModelNetwork(n);
   const dg = d(networks.disGA), dl = d(networks.disLA);
   if (g.kind !== 'generator' || dg.kind !== 'discriminator' || dl.kind !== 'discriminator') {
-    throw new UgatitConfigError(`--init ${source}: its networks are not two generators and four discriminators`);
+    throw new UGATITConfigError(`--init ${source}: its networks are not two generators and four discriminators`);
   }
   const found: RunArchitecture = {
     size: g.config.imgSize, ngf: g.config.ngf, ndf: dg.config.ndf, nBlocks: g.config.nBlocks, light: g.config.light,
@@ -34,17 +34,17 @@ export function fitInitialNetworks(networks: UGATITNetworks, size: number, reque
   const mismatched = (Object.keys(requested) as Array<keyof RunArchitecture>)
     .filter((k) => k !== 'size' && requested[k] !== undefined && requested[k] !== found[k]);
   if (mismatched.length > 0) {
-    throw new UgatitConfigError(`--init ${source} has ${mismatched.map((k) => `${k} ${found[k]}`).join(', ')}; `
+    throw new UGATITConfigError(`--init ${source} has ${mismatched.map((k) => `${k} ${found[k]}`).join(', ')}; `
       + `the run asks for ${mismatched.map((k) => `${k} ${requested[k]}`).join(', ')} (leave them out to take the networks' own)`);
   }
   if (found.size !== size) {
     if (!found.light) {
-      throw new UgatitConfigError(`--init ${source}: its full generators were built for ${found.size} px (their flattening FC depends on the image size); train at size ${found.size}`);
+      throw new UGATITConfigError(`--init ${source}: its full generators were built for ${found.size} px (their flattening FC depends on the image size); train at size ${found.size}`);
     }
     for (const name of ['genA2B', 'genB2A'] as const) {
       const old = networks[name];
       const inferred = inferModelNetwork(old);
-      if (inferred.kind !== 'generator') throw new UgatitConfigError(`--init ${source}: ${name} is not a generator`);
+      if (inferred.kind !== 'generator') throw new UGATITConfigError(`--init ${source}: ${name} is not a generator`);
       const resized = createGenerator({ ...inferred.config, flavor: networkFlavor(old), imgSize: size, name: old.name });
       resized.setWeights(old.getWeights());
       old.dispose();

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { UgatitConfigError, UgatitError } from '../errors';
-import { encodePng } from '../data/image-codec';
+import { UGATITConfigError, UGATITError } from '../errors';
+import { encodePNG } from '../data/image-codec';
 import { openUnpairedFolders, type ImageFolderState } from '../data/image-folder';
 import { tensorToImage } from '../data/tensor-image';
 import { createDiscriminator } from '../networks/discriminator';
@@ -61,7 +61,7 @@ export interface TrainingRunOptions extends TrainerOptions {
    */
   networks?: UGATITNetworks;
   /**
-   * What a non-finite loss does. `'stop'` (default): throw a {@link UgatitError} naming the
+   * What a non-finite loss does. `'stop'` (default): throw a {@link UGATITError} naming the
    * iteration and the terms; the last checkpoint stays as it was. `'skip'`: put back the
    * weights (spectral-norm state included), optimizer state and iteration count from before
    * the step, log it, and go on with the next batch.
@@ -117,34 +117,6 @@ function disposeSnapshot(s: Snapshot): void {
 }
 
 /**
- * The six networks to start a run from: a training directory or checkpoint (its optimizer
- * state is dropped), a weights folder holding the six networks (`exportWeights` with
- * `discriminators: true`), or the name of provided weights (`loadPretrained` with
- * `discriminators: true`).
- */
-async function loadInitialNetworks(init: string): Promise<UGATITNetworks> {
-  const [fs, path] = await Promise.all([import('node:fs/promises'), import('node:path')]);
-  const stat = await fs.stat(init).catch((e: { code?: string }) => {
-    if (e.code === 'ENOENT') return null;
-    throw e;
-  });
-  const { loadGeneratorsFromDir, loadPretrained } = await import('../weights/pretrained');
-  const six = (g: Awaited<ReturnType<typeof loadPretrained>>) => Object.fromEntries(NETWORK_NAMES.map((n) => [n, g[n]!])) as unknown as UGATITNetworks;
-  if (!stat) {
-    if (/[\\/]/.test(init) || init.startsWith('.')) throw new UgatitConfigError(`runTraining: init ${init}: no such folder`);
-    return six(await loadPretrained(init, { discriminators: true }));
-  }
-  if (!stat.isDirectory()) throw new UgatitConfigError(`runTraining: init ${init} is a file; pass a training run, a checkpoint, a weights folder or a name`);
-  const has = (file: string) => fs.stat(path.join(init, file)).then(() => true, () => false);
-  if ((await has('genA2B/model.json')) && !(await has('state.json'))) {
-    return six(await loadGeneratorsFromDir(init, 'both', { discriminators: true }));
-  }
-  const loaded = await loadTrainingCheckpoint(init);
-  disposeTrainerState(loaded.state);
-  return loaded.networks;
-}
-
-/**
  * Removes the rows of iterations after `iteration` from a run's log: a run stopped between
  * checkpoints logged iterations that the resumed run repeats, and the log should describe
  * the run that produced the checkpoints.
@@ -183,7 +155,7 @@ function nonFiniteWeights(networks: UGATITNetworks): string[] {
  * non-finite weights. Node only.
  *
  * @returns the trainer after the last iteration (its networks are the trained ones).
- * @throws {@link UgatitError} when the loss becomes non-finite (`onNonFinite: 'stop'`) or a
+ * @throws {@link UGATITError} when the loss becomes non-finite (`onNonFinite: 'stop'`) or a
  *   weight does at a checkpoint.
  * @example
  * ```ts
@@ -196,7 +168,7 @@ export async function runTraining(options: TrainingRunOptions): Promise<UGATITTr
   const { data, out, onStep, init, resume, signal, sampleEvery = 500, saveEvery = 500, sampleCount = 4, keep = 2 } = options;
   const onNonFinite = options.onNonFinite ?? 'stop';
   if (onNonFinite !== 'stop' && onNonFinite !== 'skip') {
-    throw new UgatitConfigError(`runTraining: onNonFinite must be 'stop' or 'skip', received ${String(onNonFinite)}`);
+    throw new UGATITConfigError(`runTraining: onNonFinite must be 'stop' or 'skip', received ${String(onNonFinite)}`);
   }
   const trainerOptions: TrainerOptions = { ...options };
   for (const k of RUN_ONLY_OPTIONS) delete (trainerOptions as Record<string, unknown>)[k];
@@ -233,7 +205,8 @@ export async function runTraining(options: TrainingRunOptions): Promise<UGATITTr
     if (options.networks) {
       networks = options.networks;
     } else if (init) {
-      networks = await loadInitialNetworks(init);
+      const { loadNetworks } = await import('../weights/networks');
+      networks = await loadNetworks(init);
       const from = networks.genA2B.inputs[0]!.shape[1];
       const { ngf, ndf, nBlocks, light, globalLayers, localLayers } = options;
       Object.assign(config, fitInitialNetworks(networks, config.size, { ngf, ndf, nBlocks, light, globalLayers, localLayers }, init));
@@ -260,7 +233,7 @@ export async function runTraining(options: TrainingRunOptions): Promise<UGATITTr
   const save = async () => {
     const bad = nonFiniteWeights(networks);
     if (bad.length) {
-      throw new UgatitError(`training diverged by iteration ${trainer.iteration}: non-finite weights ${bad.slice(0, 8).join(', ')}${bad.length > 8 ? ` and ${bad.length - 8} more` : ''}; not saved, the last checkpoint in ${out} is intact`);
+      throw new UGATITError(`training diverged by iteration ${trainer.iteration}: non-finite weights ${bad.slice(0, 8).join(', ')}${bad.length > 8 ? ` and ${bad.length - 8} more` : ''}; not saved, the last checkpoint in ${out} is intact`);
     }
     const state = trainer.getState();
     try {
@@ -276,7 +249,7 @@ export async function runTraining(options: TrainingRunOptions): Promise<UGATITTr
     for (const [name, real, fwd, bwd] of [['A2B', samplesA, networks.genA2B, networks.genB2A], ['B2A', samplesB, networks.genB2A, networks.genA2B]] as const) {
       if (!real) continue;
       const sheet = translationSampleSheet(real, fwd, bwd);
-      const png = encodePng(tensorToImage(sheet, [0, 1]));
+      const png = encodePNG(tensorToImage(sheet, [0, 1]));
       sheet.dispose();
       const file = path.join(out, 'samples', `${name}_${String(trainer.iteration).padStart(7, '0')}.png`);
       await fs.writeFile(file, png);
@@ -304,7 +277,7 @@ export async function runTraining(options: TrainingRunOptions): Promise<UGATITTr
           log(`skipped iteration ${result.iteration}: non-finite ${terms}; weights and optimizer state restored`);
           continue;
         }
-        throw new UgatitError(`training diverged at iteration ${result.iteration}: non-finite ${terms}; the last checkpoint in ${out} is intact`);
+        throw new UGATITError(`training diverged at iteration ${result.iteration}: non-finite ${terms}; the last checkpoint in ${out} is intact`);
       }
       if (snapshot) disposeSnapshot(snapshot);
       await logFile.write(JSON.stringify({ iteration: result.iteration, seconds: result.seconds, lr: result.lr, ...result.losses }) + '\n');

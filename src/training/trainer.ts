@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { wasmTrainingKernelsInstalled } from '../backends/wasm-training';
-import { UgatitConfigError } from '../errors';
+import { UGATITConfigError } from '../errors';
 import { camDiscriminatorLoss, camGeneratorLoss } from '../losses/cam';
 import { lsganDiscriminatorLoss, lsganGeneratorLoss } from '../losses/lsgan';
 import {
@@ -216,7 +216,7 @@ export class UGATITTrainer {
   constructor(networks: UGATITNetworks, options: TrainerOptions = {}) {
     for (const name of NETWORK_NAMES) {
       if (!networks[name] || typeof networks[name].apply !== 'function') {
-        throw new UgatitConfigError(`UGATITTrainer: networks.${name} must be a tf.LayersModel, received ${String(networks[name])}`);
+        throw new UGATITConfigError(`UGATITTrainer: networks.${name} must be a tf.LayersModel, received ${String(networks[name])}`);
       }
     }
     this.networks = { ...networks };
@@ -224,7 +224,7 @@ export class UGATITTrainer {
     this.iterations = options.iterations ?? 1_000_000;
     this.decay = options.decay ?? true;
     if (!(Number.isInteger(this.iterations) && this.iterations >= 1)) {
-      throw new UgatitConfigError(`UGATITTrainer: iterations must be a positive integer, received ${options.iterations}`);
+      throw new UGATITConfigError(`UGATITTrainer: iterations must be a positive integer, received ${options.iterations}`);
     }
     const given = { adv: options.advWeight, cycle: options.cycleWeight, identity: options.identityWeight, cam: options.camWeight };
     this.weights = resolveLossWeights(Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)));
@@ -266,10 +266,10 @@ export class UGATITTrainer {
   async step(realA: tf.Tensor4D, realB: tf.Tensor4D, options: StepOptions = {}): Promise<StepResult> {
     const started = Date.now();
     if (realA.rank !== 4 || realB.rank !== 4 || !tf.util.arraysEqual(realA.shape.slice(1), realB.shape.slice(1))) {
-      throw new UgatitConfigError(`UGATITTrainer.step: realA and realB must be [N, S, S, C] of one image size, received [${realA.shape}] and [${realB.shape}]`);
+      throw new UGATITConfigError(`UGATITTrainer.step: realA and realB must be [N, S, S, C] of one image size, received [${realA.shape}] and [${realB.shape}]`);
     }
     if (tf.getBackend() === 'wasm' && !wasmTrainingKernelsInstalled()) {
-      throw new UgatitConfigError("UGATITTrainer.step: training on wasm needs the kernels it lacks and float64 reductions: call installWasmTrainingKernels() from 'ugatit-tf/backends' once, after importing @tensorflow/tfjs-backend-wasm");
+      throw new UGATITConfigError("UGATITTrainer.step: training on wasm needs the kernels it lacks and float64 reductions: call installWasmTrainingKernels() from 'ugatit-tf/backends' once, after importing @tensorflow/tfjs-backend-wasm");
     }
     const step = this.iterationCount + 1;
     const half = Math.floor(this.iterations / 2);
@@ -392,7 +392,7 @@ export class UGATITTrainer {
   /** Restores what {@link UGATITTrainer.getState} returned (tensors are copied, not taken). */
   setState(state: TrainerState): void {
     if (!(Number.isInteger(state.iteration) && state.iteration >= 0)) {
-      throw new UgatitConfigError(`UGATITTrainer.setState: iteration must be a non-negative integer, received ${state.iteration}`);
+      throw new UGATITConfigError(`UGATITTrainer.setState: iteration must be a non-negative integer, received ${state.iteration}`);
     }
     const rekey = (s: TorchAdamState, entries: TrainableEntry[]) =>
       renameAdamState(s, new Map(entries.map((e) => [e.key, e.variable.name])));

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { UgatitConfigError } from '../errors';
+import { UGATITConfigError } from '../errors';
 import { heatmapToImage, overlayHeatmap } from '../data/heatmap';
 import { prepareImages, toModelInput, type ImageInput, type PrepareImagesOptions } from './input';
 
@@ -41,7 +41,7 @@ export interface DiscriminatorAttentionResult {
  * ```ts
  * const { disGB } = (await loadTrainingCheckpoint('runs/avatars')).networks;
  * const att = await discriminatorAttention(disGB, translated.image);
- * await fs.writeFile('disGB.png', encodePng(batchToImages(att.overlay, [0, 1])[0]));
+ * await fs.writeFile('disGB.png', encodePNG(batchToImages(att.overlay, [0, 1])[0]));
  * att.dispose();
  * ```
  */
@@ -49,18 +49,18 @@ export async function discriminatorAttention(
   discriminator: tfl.LayersModel, input: ImageInput | readonly ImageInput[], options: DiscriminatorAttentionOptions = {},
 ): Promise<DiscriminatorAttentionResult> {
   const alpha = options.overlayAlpha ?? 0.5;
-  if (!(alpha >= 0 && alpha <= 1)) throw new UgatitConfigError(`discriminatorAttention: overlayAlpha must be in [0, 1], received ${alpha}`);
+  if (!(alpha >= 0 && alpha <= 1)) throw new UGATITConfigError(`discriminatorAttention: overlayAlpha must be in [0, 1], received ${alpha}`);
   if (discriminator.outputs.length !== 3) {
-    throw new UgatitConfigError(`discriminatorAttention: ${discriminator.name} has ${discriminator.outputs.length} outputs, expected [logit, camLogit, heatmap]`);
+    throw new UGATITConfigError(`discriminatorAttention: ${discriminator.name} has ${discriminator.outputs.length} outputs, expected [logit, camLogit, heatmap]`);
   }
   const prepared = await prepareImages(input, options);
   try {
     const [, h, w] = prepared[0]!.pixels.shape;
     if (!prepared.every((p) => p.pixels.shape[1] === h && p.pixels.shape[2] === w)) {
-      throw new UgatitConfigError('discriminatorAttention: all images of one call must have the same size');
+      throw new UGATITConfigError('discriminatorAttention: all images of one call must have the same size');
     }
     const size = options.size ?? Math.min(h, w);
-    if (!Number.isInteger(size) || size < 1) throw new UgatitConfigError(`discriminatorAttention: size must be a positive integer, received ${size}`);
+    if (!Number.isInteger(size) || size < 1) throw new UGATITConfigError(`discriminatorAttention: size must be a positive integer, received ${size}`);
     const out = tf.tidy(() => {
       const x = tf.concat(prepared.map((p) => toModelInput(p, size)), 0);
       const [logit, camLogit, heatmap] = discriminator.predict(x) as [tf.Tensor4D, tf.Tensor2D, tf.Tensor4D];

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { UgatitConfigError } from '../errors';
+import { UGATITConfigError } from '../errors';
 import { decodeImage, type DecodeImageOptions, type DecodedImage } from '../data/image-codec';
 import { resizeBilinear, tensorToImage } from '../data/tensor-image';
 
@@ -59,15 +59,15 @@ function toRgb(x: tf.Tensor4D, white: number, lo: number): tf.Tensor4D {
     const alpha = tf.div(tf.sub(a, lo), white - lo);
     return tf.add(tf.mul(rgb, alpha), tf.mul(tf.sub(1, alpha), white));
   }
-  throw new UgatitConfigError(`translate: images must have 1, 3 or 4 channels, received ${c}`);
+  throw new UGATITConfigError(`translate: images must have 1, 3 or 4 channels, received ${c}`);
 }
 
 function tensorToPixels(t: tf.Tensor): PreparedInput {
   if (t.rank !== 3 && t.rank !== 4) {
-    throw new UgatitConfigError(`translate: expected a [h, w, c] or [n, h, w, c] tensor, received shape [${t.shape.join(', ')}]`);
+    throw new UGATITConfigError(`translate: expected a [h, w, c] or [n, h, w, c] tensor, received shape [${t.shape.join(', ')}]`);
   }
   if (t.dtype !== 'float32' && t.dtype !== 'int32') {
-    throw new UgatitConfigError(`translate: tensor dtype must be int32 (0–255 pixels) or float32 ([−1, 1]), received ${t.dtype}`);
+    throw new UGATITConfigError(`translate: tensor dtype must be int32 (0–255 pixels) or float32 ([−1, 1]), received ${t.dtype}`);
   }
   const integer = t.dtype === 'int32';
   const pixels = tf.tidy(() => {
@@ -84,7 +84,7 @@ function decodedToPixels(img: DecodedImage): tf.Tensor4D {
 
 async function readPath(path: string, options: PrepareImagesOptions): Promise<tf.Tensor4D> {
   if (typeof process === 'undefined' || !process.versions?.node) {
-    throw new UgatitConfigError(`translate: file paths work in Node only, received ${JSON.stringify(path)}; pass the bytes or an image element`);
+    throw new UGATITConfigError(`translate: file paths work in Node only, received ${JSON.stringify(path)}; pass the bytes or an image element`);
   }
   const fs = await import('node:fs/promises');
   const bytes = new Uint8Array(await fs.readFile(path));
@@ -104,7 +104,7 @@ async function prepareOne(input: ImageInput, options: PrepareImagesOptions): Pro
     return { pixels, integer: true };
   }
   const kind = input === null ? 'null' : typeof input === 'object' ? (input as object).constructor?.name ?? 'object' : typeof input;
-  throw new UgatitConfigError(
+  throw new UGATITConfigError(
     `translate: unsupported input ${kind}; pass a tf.Tensor3D/4D, PNG/JPEG bytes, a file path (Node) or a browser image`,
   );
 }
@@ -123,7 +123,7 @@ async function prepareOne(input: ImageInput, options: PrepareImagesOptions): Pro
  */
 export async function prepareImages(input: ImageInput | readonly ImageInput[], options: PrepareImagesOptions = {}): Promise<PreparedInput[]> {
   const list = Array.isArray(input) ? input : [input as ImageInput];
-  if (list.length === 0) throw new UgatitConfigError('translate: received an empty list of images');
+  if (list.length === 0) throw new UGATITConfigError('translate: received an empty list of images');
   const out: PreparedInput[] = [];
   try {
     for (const item of list) out.push(await prepareOne(item, options));
@@ -140,7 +140,7 @@ export async function prepareImages(input: ImageInput | readonly ImageInput[], o
  *
  * @example
  * ```ts
- * const [png] = batchToImages(result.image).map(encodePng);
+ * const [png] = batchToImages(result.image).map(encodePNG);
  * ```
  */
 export function batchToImages(batch: tf.Tensor4D | tf.Tensor3D, range: [number, number] = [-1, 1]): DecodedImage[] {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { UgatitConfigError } from '../errors';
+import { UGATITConfigError } from '../errors';
 import { heatmapToImage, overlayHeatmap } from '../data/heatmap';
 import { resizeBilinear } from '../data/tensor-image';
 import { prepareImages, toModelInput, type ImageInput, type PrepareImagesOptions, type PreparedInput } from './input';
@@ -57,9 +57,9 @@ export function generatorInputSize(generator: tfl.LayersModel): {
   channels: number;
 } {
   const shape = generator.inputs[0]?.shape;
-  if (!shape || shape.length !== 4) throw new UgatitConfigError(`translate: ${generator.name} does not take [n, h, w, c] images`);
+  if (!shape || shape.length !== 4) throw new UGATITConfigError(`translate: ${generator.name} does not take [n, h, w, c] images`);
   const [, h, w, c] = shape;
-  if (h !== w) throw new UgatitConfigError(`translate: ${generator.name} takes ${h}x${w} images; only square generators are supported`);
+  if (h !== w) throw new UGATITConfigError(`translate: ${generator.name} takes ${h}x${w} images; only square generators are supported`);
   return { size: h ?? null, channels: c ?? 3 };
 }
 
@@ -72,7 +72,7 @@ function resolveOutputSize(option: TranslateOptions['outputSize'], inputs: Prepa
   if (option === 'model') return [model, model];
   const [h, w] = typeof option === 'number' ? [option, option] : option;
   if (!Number.isInteger(h) || !Number.isInteger(w) || h < 1 || w < 1) {
-    throw new UgatitConfigError(`translate: outputSize must be 'input', 'model' or positive integers, received ${JSON.stringify(option)}`);
+    throw new UGATITConfigError(`translate: outputSize must be 'input', 'model' or positive integers, received ${JSON.stringify(option)}`);
   }
   return [h, w];
 }
@@ -94,8 +94,8 @@ function resolveOutputSize(option: TranslateOptions['outputSize'], inputs: Prepa
  * ```ts
  * const { genA2B } = await loadPretrained('avatars');
  * const result = await translate(genA2B, 'face.png');
- * await fs.writeFile('out.png', encodePng(batchToImages(result.image)[0]));
- * await fs.writeFile('heat.png', encodePng(batchToImages(result.overlay, [0, 1])[0]));
+ * await fs.writeFile('out.png', encodePNG(batchToImages(result.image)[0]));
+ * await fs.writeFile('heat.png', encodePNG(batchToImages(result.overlay, [0, 1])[0]));
  * result.dispose();
  * ```
  */
@@ -103,18 +103,18 @@ export async function translate(
   generator: tfl.LayersModel, input: ImageInput | readonly ImageInput[], options: TranslateOptions = {},
 ): Promise<TranslateResult> {
   const alpha = options.overlayAlpha ?? 0.5;
-  if (!(alpha >= 0 && alpha <= 1)) throw new UgatitConfigError(`translate: overlayAlpha must be in [0, 1], received ${alpha}`);
+  if (!(alpha >= 0 && alpha <= 1)) throw new UGATITConfigError(`translate: overlayAlpha must be in [0, 1], received ${alpha}`);
   if (generator.outputs.length !== 3) {
-    throw new UgatitConfigError(`translate: ${generator.name} has ${generator.outputs.length} outputs, expected [image, camLogit, heatmap]`);
+    throw new UGATITConfigError(`translate: ${generator.name} has ${generator.outputs.length} outputs, expected [image, camLogit, heatmap]`);
   }
   const { size: fixed, channels } = generatorInputSize(generator);
-  if (channels !== 3) throw new UgatitConfigError(`translate: ${generator.name} takes ${channels}-channel images; only RGB generators are supported`);
+  if (channels !== 3) throw new UGATITConfigError(`translate: ${generator.name} takes ${channels}-channel images; only RGB generators are supported`);
   const prepared = await prepareImages(input, options);
   try {
     const [, h0, w0] = prepared[0]!.pixels.shape;
     const size = fixed ?? options.modelSize ?? Math.floor(Math.min(h0, w0) / 4) * 4;
     if (!Number.isInteger(size) || size < 8 || size % 4 !== 0) {
-      throw new UgatitConfigError(`translate: modelSize must be a multiple of 4 of at least 8, received ${size}`);
+      throw new UGATITConfigError(`translate: modelSize must be a multiple of 4 of at least 8, received ${size}`);
     }
     const [outH, outW] = resolveOutputSize(options.outputSize, prepared, size);
     const out = tf.tidy(() => {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { UgatitConfigError, UgatitFormatError } from '../errors';
+import { UGATITConfigError, UGATITFormatError } from '../errors';
 import type { NamedTensors } from '../io/safetensors';
 import { loadTorchStateDict, type LoadTorchStateDictReport } from '../io/torch-state-dict';
 import { createDiscriminator, type DiscriminatorConfig } from '../networks/discriminator';
@@ -42,7 +42,7 @@ export type TorchShapes = Readonly<Record<string, {
 
 function shapeOf(sd: TorchShapes, key: string, owner: string): number[] {
   const t = sd[key];
-  if (!t) throw new UgatitFormatError(owner, `key ${key} is missing; not a U-GAT-IT state_dict`);
+  if (!t) throw new UGATITFormatError(owner, `key ${key} is missing; not a U-GAT-IT state_dict`);
   return [...t.shape];
 }
 
@@ -66,19 +66,19 @@ export function inferTorchNetwork(sd: TorchShapes, owner: string, options: Infer
     const nBlocks = keys.filter((k) => /^UpBlock1_\d+\.conv1\.weight$/.test(k)).length;
     const up2 = keys.map((k) => /^UpBlock2\.(\d+)\.weight$/.exec(k)).filter((m) => m && sd[m[0]]!.shape.length === 4)
       .sort((a, b) => Number(b![1]) - Number(a![1]));
-    if (up2.length === 0) throw new UgatitFormatError(owner, 'no UpBlock2 convolution; not a U-GAT-IT generator');
+    if (up2.length === 0) throw new UGATITFormatError(owner, 'no UpBlock2 convolution; not a U-GAT-IT generator');
     const outputChannels = sd[up2[0]![0]]!.shape[0]!;
     const fcIn = shapeOf(sd, 'FC.0.weight', owner)[1]!;
     const light = fcIn === ngf * 4;
     if (options.light !== undefined && options.light !== light) {
-      throw new UgatitConfigError(`${owner}: the weights are of a ${light ? 'light' : 'full'} generator (FC.0.weight has ${fcIn} inputs), not ${options.light ? 'light' : 'full'}`);
+      throw new UGATITConfigError(`${owner}: the weights are of a ${light ? 'light' : 'full'} generator (FC.0.weight has ${fcIn} inputs), not ${options.light ? 'light' : 'full'}`);
     }
     let imgSize = options.imgSize ?? 256;
     if (!light) {
       const side = Math.sqrt(fcIn / (ngf * 4));
-      if (!Number.isInteger(side)) throw new UgatitFormatError(owner, `FC.0.weight has ${fcIn} inputs, not (S/4)²·${ngf * 4}`);
+      if (!Number.isInteger(side)) throw new UGATITFormatError(owner, `FC.0.weight has ${fcIn} inputs, not (S/4)²·${ngf * 4}`);
       if (options.imgSize !== undefined && options.imgSize !== side * 4) {
-        throw new UgatitConfigError(`${owner}: the full generator's weights fix the image size at ${side * 4}, received --img-size ${options.imgSize}`);
+        throw new UGATITConfigError(`${owner}: the full generator's weights fix the image size at ${side * 4}, received --img-size ${options.imgSize}`);
       }
       imgSize = side * 4;
     }
@@ -89,7 +89,7 @@ export function inferTorchNetwork(sd: TorchShapes, owner: string, options: Infer
     const convs = keys.filter((k) => /^model\.\d+\.weight_orig$/.test(k)).length;
     return { kind: 'discriminator', config: { inputChannels, ndf, nLayers: convs + 1 } };
   }
-  throw new UgatitFormatError(owner, `neither a U-GAT-IT generator (DownBlock.1.weight) nor discriminator (model.1.weight_orig); first keys: ${keys.slice(0, 5).join(', ')}`);
+  throw new UGATITFormatError(owner, `neither a U-GAT-IT generator (DownBlock.1.weight) nor discriminator (model.1.weight_orig); first keys: ${keys.slice(0, 5).join(', ')}`);
 }
 
 /**
@@ -98,7 +98,7 @@ export function inferTorchNetwork(sd: TorchShapes, owner: string, options: Infer
  * convolution's kernel, blocks and depth from the layer names, light from the MLP's pooling,
  * the image size from the input.
  *
- * @throws {@link UgatitFormatError} for other models.
+ * @throws {@link ugatit-tf!UGATITFormatError} for other models.
  * @example
  * ```ts
  * console.log(describeNetwork(inferModelNetwork(await loadLayersModelFromDir('weights/selfie2anime/genA2B'))));
@@ -121,7 +121,7 @@ export function inferModelNetwork(model: tfl.LayersModel): InferredNetwork {
     const [, , inputChannels, ndf] = kernel('conv_1') as [number, number, number, number];
     return { kind: 'discriminator', config: { inputChannels, ndf, nLayers: count(/^conv_\d+$/) + 1 } };
   }
-  throw new UgatitFormatError('model', `${model.name} was not built by createGenerator or createDiscriminator`);
+  throw new UGATITFormatError('model', `${model.name} was not built by createGenerator or createDiscriminator`);
 }
 
 /**
@@ -180,7 +180,7 @@ export function splitStateDicts(checkpoint: unknown, single = 'network'): Record
     for (const [k, v] of Object.entries(checkpoint)) if (isTensorDict(v)) out[k] = v;
     if (Object.keys(out).length > 0) return out;
   }
-  throw new UgatitFormatError('checkpoint', 'holds no state_dict (expected {genA2B: state_dict, …} or a single state_dict)');
+  throw new UGATITFormatError('checkpoint', 'holds no state_dict (expected {genA2B: state_dict, …} or a single state_dict)');
 }
 
 /**

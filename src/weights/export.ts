@@ -1,5 +1,5 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { UgatitFormatError } from '../errors';
+import { UGATITFormatError } from '../errors';
 import { loadLayersModelFromDir, saveLayersModelToDir } from '../io/file-handler';
 import { findLatestCheckpoint } from '../training/checkpoint';
 import type { WeightsProvenance } from './pretrained';
@@ -44,7 +44,7 @@ export async function exportWeights(options: ExportWeightsOptions): Promise<Expo
   const [fs, path] = await Promise.all([import('node:fs/promises'), import('node:path')]);
   const isCheckpoint = await fs.stat(path.join(options.from, 'state.json')).then(() => true, () => false);
   const checkpoint = isCheckpoint ? options.from : await findLatestCheckpoint(options.from);
-  if (!checkpoint) throw new UgatitFormatError(options.from, 'no complete training checkpoint (ckpt-*/state.json) found');
+  if (!checkpoint) throw new UGATITFormatError(options.from, 'no complete training checkpoint (ckpt-*/state.json) found');
   const state = JSON.parse(await fs.readFile(path.join(checkpoint, 'state.json'), 'utf8')) as {
     iteration?: number; extra?: { config?: Record<string, unknown> };
   };

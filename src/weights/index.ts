@@ -1,21 +1,22 @@
 /**
- * Pretrained weights: loading the generators that ship with the package (Node and browsers),
- * exporting a training checkpoint as such a folder, and converting PyTorch checkpoints.
+ * Pretrained weights and the six networks as a set: loading the generators that ship with the
+ * package (Node and browsers), the official TensorFlow checkpoints, exporting a training
+ * checkpoint as a weights folder.
  *
  * @module
  */
-export {
-  loadPretrained, listPretrained, loadGeneratorsFromDir, packageWeightsDir, PRETRAINED_NAMES,
-} from './pretrained';
+export { loadPretrained, listPretrained, loadGeneratorsFromDir, PRETRAINED_NAMES } from './pretrained';
 export type { LoadFromDirOptions, LoadPretrainedOptions, PretrainedDirection, PretrainedGenerators, WeightsProvenance } from './pretrained';
+export { loadNetworks, saveNetworks, disposeNetworks } from './networks';
 export { exportWeights } from './export';
 export type { ExportWeightsOptions, ExportWeightsResult } from './export';
-export { inferTorchNetwork, inferModelNetwork, splitStateDicts, convertTorchCheckpoint, describeNetwork, countParameters } from './convert';
-export type { InferredNetwork, InferNetworkOptions, ConvertedNetwork, TorchShapes } from './convert';
-export {
-  loadTfCheckpoint, openTfCheckpointNetworks, inferTfCheckpointConfig, planTfCheckpoint, parseOfficialModelDir, describeTfConfig,
-} from './tf-checkpoint';
+export { loadTFCheckpoint } from './tf-checkpoint';
 export type {
-  LoadTfCheckpointOptions, TfCheckpointConfig, TfCheckpointModels, TfCheckpointNetworks, TfCheckpointPlan, TfWeightRow,
-  TfLoadProgress, OfficialModelDir, TfVariableShapes,
+  LoadTFCheckpointOptions, TFCheckpointConfig, TFCheckpointModels, TFCheckpointPlan, TFWeightRow, TFLoadProgress,
+} from './tf-checkpoint';
+
+// Deprecated spellings, kept for existing code (docs/api.md).
+export { loadTfCheckpoint } from './tf-checkpoint';
+export type {
+  LoadTfCheckpointOptions, TfCheckpointConfig, TfCheckpointModels, TfCheckpointPlan, TfWeightRow, TfLoadProgress,
 } from './tf-checkpoint';

@@ -1,5 +1,5 @@
 import * as tfl from '@tensorflow/tfjs-layers';
-import { UgatitConfigError, UgatitFormatError } from '../errors';
+import { UGATITConfigError, UGATITFormatError } from '../errors';
 import { isAbsentFileError } from '../io/file-errors';
 import { loadLayersModelFromDir, MODEL_JSON_FILE } from '../io/file-handler';
 import { moduleUrl } from '../module-location';
@@ -87,13 +87,13 @@ const isNode = (): boolean => typeof process !== 'undefined' && !!process.versio
 export async function packageWeightsDir(): Promise<string> {
   const [fs, path, url] = await Promise.all([import('node:fs/promises'), import('node:path'), import('node:url')]);
   const here = moduleUrl();
-  if (!here) throw new UgatitConfigError('loadPretrained: cannot locate the package folder; pass baseUrl');
+  if (!here) throw new UGATITConfigError('loadPretrained: cannot locate the package folder; pass baseUrl');
   let dir = path.dirname(url.fileURLToPath(here));
   for (;;) {
     const pkg = await fs.readFile(path.join(dir, 'package.json'), 'utf8').then((s) => JSON.parse(s) as { name?: string }, () => null);
     if (pkg?.name === 'ugatit-tf') return path.join(dir, 'weights');
     const up = path.dirname(dir);
-    if (up === dir) throw new UgatitConfigError('loadPretrained: the ugatit-tf package folder was not found above this module; pass baseUrl');
+    if (up === dir) throw new UGATITConfigError('loadPretrained: the ugatit-tf package folder was not found above this module; pass baseUrl');
     dir = up;
   }
 }
@@ -131,7 +131,7 @@ function wanted(direction: PretrainedDirection): Array<'genA2B' | 'genB2A'> {
   if (direction === 'a2b') return ['genA2B'];
   if (direction === 'b2a') return ['genB2A'];
   if (direction === 'both') return ['genA2B', 'genB2A'];
-  throw new UgatitConfigError(`loadPretrained: direction must be 'a2b', 'b2a' or 'both', received ${JSON.stringify(direction)}`);
+  throw new UGATITConfigError(`loadPretrained: direction must be 'a2b', 'b2a' or 'both', received ${JSON.stringify(direction)}`);
 }
 
 async function exists(file: string): Promise<boolean> {
@@ -147,7 +147,7 @@ async function loadNetworks(dir: string, names: readonly NetworkKey[], expected:
   const path = await import('node:path');
   const missing: string[] = [];
   for (const name of names) if (!(await exists(path.join(dir, name, MODEL_JSON_FILE)))) missing.push(name);
-  if (missing.length > 0) throw new UgatitFormatError(dir, `no ${missing.map((n) => `${n}/${MODEL_JSON_FILE}`).join(', ')}; expected ${expected}`);
+  if (missing.length > 0) throw new UGATITFormatError(dir, `no ${missing.map((n) => `${n}/${MODEL_JSON_FILE}`).join(', ')}; expected ${expected}`);
   const out: Partial<Record<NetworkKey, tfl.LayersModel>> = {};
   try {
     for (const name of names) out[name] = await loadLayersModelFromDir(path.join(dir, name));
@@ -169,7 +169,7 @@ async function readProvenance(dir: string): Promise<WeightsProvenance | null> {
   try {
     return JSON.parse(text) as WeightsProvenance;
   } catch (e) {
-    throw new UgatitFormatError(file, `not valid JSON (${(e as Error).message})`);
+    throw new UGATITFormatError(file, `not valid JSON (${(e as Error).message})`);
   }
 }
 
@@ -217,7 +217,7 @@ async function loadPretrainedDiscriminators(name: string, dir: string, generator
     const installed = await discriminatorPackageDir(name);
     if (!installed) {
       const pkg = discriminatorPackageName(name);
-      throw new UgatitConfigError(`loadPretrained: the discriminators of ${JSON.stringify(name)} (needed to fine-tune) are not in ${dir}; ` +
+      throw new UGATITConfigError(`loadPretrained: the discriminators of ${JSON.stringify(name)} (needed to fine-tune) are not in ${dir}; ` +
         `the ugatit-tf package ships the generators only: npm i ${pkg}`);
     }
     source = installed;
@@ -225,7 +225,7 @@ async function loadPretrainedDiscriminators(name: string, dir: string, generator
   const provenance = source === dir ? generators : await readProvenance(source);
   const same = (k: string) => generators?.[k] === undefined || provenance?.[k] === undefined || generators[k] === provenance[k];
   if (!same('checkpoint') || !same('iteration') || !same('date')) {
-    throw new UgatitFormatError(source, `discriminators of another export (iteration ${provenance?.iteration}, ${provenance?.date}) than the generators ` +
+    throw new UGATITFormatError(source, `discriminators of another export (iteration ${provenance?.iteration}, ${provenance?.date}) than the generators ` +
       `(iteration ${generators?.iteration}, ${generators?.date}); install the ${discriminatorPackageName(name)} version that matches ugatit-tf's`);
   }
   return { networks: await loadNetworks(source, DISCRIMINATORS, 'the four discriminators (disGA/, disGB/, disLA/, disLB/)'), source };
@@ -233,7 +233,7 @@ async function loadPretrainedDiscriminators(name: string, dir: string, generator
 
 function checkName(name: string): void {
   if (typeof name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) {
-    throw new UgatitConfigError(`loadPretrained: invalid weights name ${JSON.stringify(name)}`);
+    throw new UGATITConfigError(`loadPretrained: invalid weights name ${JSON.stringify(name)}`);
   }
 }
 
@@ -264,7 +264,7 @@ export async function loadPretrained(name = 'avatars', options: LoadPretrainedOp
     const fs = await import('node:fs/promises');
     if (!(await fs.stat(dir).then((s) => s.isDirectory(), () => false))) {
       const available = await listPretrained({ baseUrl: base });
-      throw new UgatitConfigError(`loadPretrained: no weights named ${JSON.stringify(name)} in ${base}` +
+      throw new UGATITConfigError(`loadPretrained: no weights named ${JSON.stringify(name)} in ${base}` +
         (available.length ? ` (available: ${available.join(', ')})` : ' (the folder has no weights; run scripts/export-weights.ts)'));
     }
     const out = await loadGeneratorsFromDir(dir, direction);

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { UgatitConfigError, UgatitFormatError } from '../errors';
+import { UGATITConfigError, UGATITFormatError } from '../errors';
 import { withoutWeightDraws } from '../layers/initializers';
 import { powerIteration } from '../layers/spectral-norm';
-import { openTfCheckpoint, type TfCheckpoint } from '../io/tf-checkpoint';
+import { openTFCheckpoint, type TFCheckpoint } from '../io/tf-checkpoint';
 import { createDiscriminator } from '../networks/discriminator';
 import type { NetworkFlavor } from '../networks/flavor';
 import { createGenerator } from '../networks/generator';
@@ -20,7 +20,7 @@ const GENERATORS: readonly NetworkName[] = ['genA2B', 'genB2A'];
 const DISCRIMINATORS: readonly NetworkName[] = ['disGA', 'disGB', 'disLA', 'disLB'];
 
 /** What a TensorFlow U-GAT-IT checkpoint was trained with, as read off its variables and folder. */
-export interface TfCheckpointConfig {
+export interface TFCheckpointConfig {
   /** The TensorFlow code version the networks reproduce. */
   flavor: Exclude<NetworkFlavor, 'pytorch'>;
   /** Why that version: what was found in the checkpoint, or that it was given. */
@@ -87,8 +87,8 @@ export function parseOfficialModelDir(name: string): OfficialModelDir | null {
   };
 }
 
-/** Options of {@link loadTfCheckpoint} and {@link openTfCheckpointNetworks}. */
-export interface LoadTfCheckpointOptions {
+/** Options of {@link loadTFCheckpoint} and {@link openTFCheckpointNetworks}. */
+export interface LoadTFCheckpointOptions {
   /** Load the four discriminators too (not needed to translate). Default true. */
   discriminators?: boolean;
   /** Image side of light generators, which their weights do not fix; full generators must agree. Default 256. */
@@ -97,15 +97,15 @@ export interface LoadTfCheckpointOptions {
   smoothing?: boolean;
   /**
    * The TensorFlow code version to reproduce, when it cannot be read off the checkpoint (see
-   * {@link TfCheckpointConfig.flavor}); must agree with what the checkpoint shows. Default: detected.
+   * {@link TFCheckpointConfig.flavor}); must agree with what the checkpoint shows. Default: detected.
    */
   flavor?: Exclude<NetworkFlavor, 'pytorch'>;
   /** Called after every piece read, with the bytes read so far over all the tensors to load. */
-  onProgress?: (p: TfLoadProgress) => void;
+  onProgress?: (p: TFLoadProgress) => void;
 }
 
 /** Progress of a checkpoint load. */
-export interface TfLoadProgress {
+export interface TFLoadProgress {
   /** The network being loaded. */
   network: NetworkName;
   /** The variable being read. */
@@ -117,7 +117,7 @@ export interface TfLoadProgress {
 }
 
 /** One checkpoint variable mapped onto a weight of ours. */
-export interface TfWeightRow {
+export interface TFWeightRow {
   /** The TensorFlow variable, e.g. `generator_B/conv/conv2d/kernel`. */
   tfName: string;
   /** The network it goes to. */
@@ -129,11 +129,11 @@ export interface TfWeightRow {
 }
 
 /** What a checkpoint's variables became. */
-export interface TfCheckpointPlan {
+export interface TFCheckpointPlan {
   /** The configuration read off the checkpoint. */
-  config: TfCheckpointConfig;
+  config: TFCheckpointConfig;
   /** Every variable loaded, and where. */
-  rows: TfWeightRow[];
+  rows: TFWeightRow[];
   /** Every variable not loaded, with the reason (optimizer state, or a network not requested). */
   skipped: Array<{
     /** The variable. */
@@ -143,10 +143,10 @@ export interface TfCheckpointPlan {
   }>;
 }
 
-function tfWeightRows(network: NetworkName, c: { nRes: number; nDis: number; flavor: NetworkFlavor }): TfWeightRow[] {
+function tfWeightRows(network: NetworkName, c: { nRes: number; nDis: number; flavor: NetworkFlavor }): TFWeightRow[] {
   const scope = SCOPES[network];
-  const rows: TfWeightRow[] = [];
-  const row = (tfName: string, weight: string, transform: TfWeightRow['transform'] = 'same') =>
+  const rows: TFWeightRow[] = [];
+  const row = (tfName: string, weight: string, transform: TFWeightRow['transform'] = 'same') =>
     rows.push({ tfName: `${scope}/${tfName}`, network, weight, transform });
   const conv = (tfConv: string, layer: string) => { row(`${tfConv}/kernel`, `${layer}/kernel`); row(`${tfConv}/bias`, `${layer}/bias`); };
   const affine = (tfNorm: string, layer: string) => { row(`${tfNorm}/gamma`, `${layer}/gamma`); row(`${tfNorm}/beta`, `${layer}/beta`); };
@@ -196,18 +196,18 @@ function tfWeightRows(network: NetworkName, c: { nRes: number; nDis: number; fla
 }
 
 /** Checkpoint variable name → its shape: a checkpoint's `entries`, or a list of variables. */
-export type TfVariableShapes = ReadonlyMap<string, {
+export type TFVariableShapes = ReadonlyMap<string, {
   /** The variable's shape. */
   readonly shape: readonly number[];
 }>;
 
-function shapeOf(entries: TfVariableShapes, name: string): readonly number[] {
+function shapeOf(entries: TFVariableShapes, name: string): readonly number[] {
   const e = entries.get(name);
-  if (!e) throw new UgatitFormatError('TensorFlow checkpoint', `variable ${name} is missing; not an official U-GAT-IT checkpoint`);
+  if (!e) throw new UGATITFormatError('TensorFlow checkpoint', `variable ${name} is missing; not an official U-GAT-IT checkpoint`);
   return e.shape;
 }
 
-function countMatching(entries: TfVariableShapes, pattern: RegExp): number {
+function countMatching(entries: TFVariableShapes, pattern: RegExp): number {
   let n = 0;
   for (const name of entries.keys()) if (pattern.test(name)) n++;
   return n;
@@ -223,19 +223,19 @@ function countMatching(entries: TfVariableShapes, pattern: RegExp): number {
  * @param entries - variable name → shape, e.g. a checkpoint's `entries`.
  * @param where - the checkpoint's folder name and file prefix name (`UGATIT.model-1000000`), when known.
  * @param options - `imgSize` for light generators and `smoothing` when the folder name does not say.
- * @throws {@link UgatitFormatError} when variables are missing or disagree, {@link UgatitConfigError} when they contradict the folder name or the options.
+ * @throws {@link ugatit-tf!UGATITFormatError} when variables are missing or disagree, {@link ugatit-tf!UGATITConfigError} when they contradict the folder name or the options.
  * @example
  * ```ts
- * const config = inferTfCheckpointConfig(ckpt.entries, { folder: 'UGATIT_selfie2anime_lsgan_4resblock_6dis_1_1_10_10_1000_sn_smoothing' });
+ * const config = inferTFCheckpointConfig(ckpt.entries, { folder: 'UGATIT_selfie2anime_lsgan_4resblock_6dis_1_1_10_10_1000_sn_smoothing' });
  * ```
  */
-export function inferTfCheckpointConfig(
-  entries: TfVariableShapes, where: { folder?: string; prefixName?: string } = {}, options: Pick<LoadTfCheckpointOptions, 'imgSize' | 'smoothing'> = {},
-): Omit<TfCheckpointConfig, 'flavor' | 'flavorReason'> {
+export function inferTFCheckpointConfig(
+  entries: TFVariableShapes, where: { folder?: string; prefixName?: string } = {}, options: Pick<LoadTFCheckpointOptions, 'imgSize' | 'smoothing'> = {},
+): Omit<TFCheckpointConfig, 'flavor' | 'flavorReason'> {
   const owner = 'TensorFlow checkpoint';
   for (const scope of ['generator_A', 'generator_B']) {
     if (!entries.has(`${scope}/conv/conv2d/kernel`)) {
-      throw new UgatitFormatError(owner, `no ${scope}/conv/conv2d/kernel: not an official U-GAT-IT checkpoint (first variables: ${[...entries.keys()].slice(0, 4).join(', ')})`);
+      throw new UGATITFormatError(owner, `no ${scope}/conv/conv2d/kernel: not an official U-GAT-IT checkpoint (first variables: ${[...entries.keys()].slice(0, 4).join(', ')})`);
     }
   }
   const [, , imgCh, ch] = shapeOf(entries, 'generator_B/conv/conv2d/kernel') as [number, number, number, number];
@@ -245,38 +245,38 @@ export function inferTfCheckpointConfig(
   const nDisGlobal = countMatching(entries, /^discriminator_A\/global\/conv_\d+\/kernel$/) + 1;
   const nDisLocal = countMatching(entries, /^discriminator_A\/local\/conv_\d+\/kernel$/) + 3;
   if (countMatching(entries, /^discriminator_.\/(global|local)\/conv_\d+\/conv2d\/kernel$/) > 0) {
-    throw new UgatitFormatError(owner, 'the discriminators have no spectral norm (trained with --sn False), which is not supported');
+    throw new UGATITFormatError(owner, 'the discriminators have no spectral norm (trained with --sn False), which is not supported');
   }
   if (nDisGlobal !== nDisLocal || nDisGlobal < 4) {
-    throw new UgatitFormatError(owner, `the global discriminator has ${nDisGlobal - 1} stride-2 convolutions (n_dis ${nDisGlobal}) and the local one ${nDisLocal - 3} (n_dis ${nDisLocal}); they must agree, with n_dis ≥ 4`);
+    throw new UGATITFormatError(owner, `the global discriminator has ${nDisGlobal - 1} stride-2 convolutions (n_dis ${nDisGlobal}) and the local one ${nDisLocal - 3} (n_dis ${nDisLocal}); they must agree, with n_dis ≥ 4`);
   }
   const nDis = nDisGlobal;
   let imgSize = options.imgSize ?? 256;
   if (!light) {
     const side = Math.sqrt(rows / (4 * ch));
-    if (!Number.isInteger(side)) throw new UgatitFormatError(owner, `generator_B/MLP/linear_0/dense/kernel has ${rows} rows, neither ${4 * ch} (light) nor (img_size/4)²·${4 * ch} (full)`);
+    if (!Number.isInteger(side)) throw new UGATITFormatError(owner, `generator_B/MLP/linear_0/dense/kernel has ${rows} rows, neither ${4 * ch} (light) nor (img_size/4)²·${4 * ch} (full)`);
     if (options.imgSize !== undefined && options.imgSize !== 4 * side) {
-      throw new UgatitConfigError(`${owner}: the full generators' weights fix the image size at ${4 * side}, received imgSize ${options.imgSize}`);
+      throw new UGATITConfigError(`${owner}: the full generators' weights fix the image size at ${4 * side}, received imgSize ${options.imgSize}`);
     }
     imgSize = 4 * side;
   }
   const modelDir = where.folder ? parseOfficialModelDir(where.folder) : null;
   const disagree = (what: string, folder: unknown, weights: unknown) =>
-    new UgatitConfigError(`${owner}: the folder name ${where.folder} says ${what} ${folder}, the variables say ${weights}`);
+    new UGATITConfigError(`${owner}: the folder name ${where.folder} says ${what} ${folder}, the variables say ${weights}`);
   if (modelDir) {
     if ((modelDir.modelName === 'UGATIT_light') !== light) throw disagree('light', modelDir.modelName === 'UGATIT_light', light);
     if (modelDir.nRes !== nRes) throw disagree('n_res', modelDir.nRes, nRes);
     if (modelDir.nDis !== nDis) throw disagree('n_dis', modelDir.nDis, nDis);
     if (!modelDir.sn) throw disagree('sn', false, 'spectral norm (u variables)');
     if (options.smoothing !== undefined && options.smoothing !== modelDir.smoothing) {
-      throw new UgatitConfigError(`${owner}: the folder name ${where.folder} says smoothing ${modelDir.smoothing}, received smoothing ${options.smoothing}`);
+      throw new UGATITConfigError(`${owner}: the folder name ${where.folder} says smoothing ${modelDir.smoothing}, received smoothing ${options.smoothing}`);
     }
   }
   const prefix = where.prefixName ? /^(UGATIT(?:_light)?)\.model-(\d+)$/.exec(where.prefixName) : null;
   if (prefix && (prefix[1] === 'UGATIT_light') !== light) {
-    throw new UgatitConfigError(`${owner}: the checkpoint is named ${where.prefixName} but its generators are ${light ? 'light' : 'full'}`);
+    throw new UGATITConfigError(`${owner}: the checkpoint is named ${where.prefixName} but its generators are ${light ? 'light' : 'full'}`);
   }
-  if (nRes !== 4) throw new UgatitFormatError(owner, `${nRes} residual blocks: the official code builds only n_res 4 (its MLP is ch·n_res wide)`);
+  if (nRes !== 4) throw new UGATITFormatError(owner, `${nRes} residual blocks: the official code builds only n_res 4 (its MLP is ch·n_res wide)`);
   return {
     light, ch, nRes, nDis, imgSize, imgSizeFromWeights: !light, imgCh, smoothing: modelDir?.smoothing ?? options.smoothing ?? true,
     step: prefix ? Number(prefix[2]) : null, modelDir,
@@ -290,26 +290,26 @@ const isOptimizerState = (name: string): string | null => {
 };
 
 /**
- * Which variables of a checkpoint go where: one {@link TfWeightRow} per weight and spectral-norm
+ * Which variables of a checkpoint go where: one {@link TFWeightRow} per weight and spectral-norm
  * `u` of the requested networks, and a reason for every other variable (Adam moments and β
  * powers, discriminators when not requested). Variables that fit neither are refused.
  *
  * @param entries - variable name → shape.
- * @param config - from {@link inferTfCheckpointConfig}, with the flavour.
+ * @param config - from {@link inferTFCheckpointConfig}, with the flavour.
  * @param networks - the networks to load.
- * @throws {@link UgatitFormatError} listing unexpected and missing variables together.
+ * @throws {@link ugatit-tf!UGATITFormatError} listing unexpected and missing variables together.
  * @example
  * ```ts
- * const { rows, skipped } = planTfCheckpoint(ckpt.entries, config, ['genA2B', 'genB2A']);
+ * const { rows, skipped } = planTFCheckpoint(ckpt.entries, config, ['genA2B', 'genB2A']);
  * ```
  */
-export function planTfCheckpoint(entries: TfVariableShapes, config: TfCheckpointConfig, networks: readonly NetworkName[]): TfCheckpointPlan {
+export function planTFCheckpoint(entries: TFVariableShapes, config: TFCheckpointConfig, networks: readonly NetworkName[]): TFCheckpointPlan {
   const all = (Object.keys(SCOPES) as NetworkName[]).map((n) => [n, tfWeightRows(n, config)] as const);
   const wanted = new Set(networks);
   const rows = all.filter(([n]) => wanted.has(n)).flatMap(([, r]) => r);
   const unwanted = new Map(all.filter(([n]) => !wanted.has(n)).flatMap(([n, r]) => r.map((x) => [x.tfName, n] as const)));
   const mapped = new Set(rows.map((r) => r.tfName));
-  const skipped: TfCheckpointPlan['skipped'] = [];
+  const skipped: TFCheckpointPlan['skipped'] = [];
   const unexpected: string[] = [];
   for (const name of entries.keys()) {
     if (mapped.has(name)) continue;
@@ -319,8 +319,8 @@ export function planTfCheckpoint(entries: TfVariableShapes, config: TfCheckpoint
   }
   const missing = rows.filter((r) => !entries.has(r.tfName)).map((r) => r.tfName);
   if (unexpected.length || missing.length) {
-    throw new UgatitFormatError('TensorFlow checkpoint', [
-      `does not fit the official ${config.flavor === 'tf' ? 'TensorFlow code (d508e8f)' : 'first TensorFlow code (a152166)'} with ${describeTfConfig(config)}`,
+    throw new UGATITFormatError('TensorFlow checkpoint', [
+      `does not fit the official ${config.flavor === 'tf' ? 'TensorFlow code (d508e8f)' : 'first TensorFlow code (a152166)'} with ${describeTFConfig(config)}`,
       missing.length ? `missing variables: ${missing.join(', ')}` : '',
       unexpected.length ? `unexpected variables: ${unexpected.join(', ')}` : '',
     ].filter(Boolean).join('. '));
@@ -334,10 +334,10 @@ export function planTfCheckpoint(entries: TfVariableShapes, config: TfCheckpoint
  *
  * @example
  * ```ts
- * console.log(describeTfConfig(networks.config));
+ * console.log(describeTFConfig(networks.config));
  * ```
  */
-export function describeTfConfig(c: Omit<TfCheckpointConfig, 'flavor' | 'flavorReason'>): string {
+export function describeTFConfig(c: Omit<TFCheckpointConfig, 'flavor' | 'flavorReason'>): string {
   return `${c.light ? 'light' : 'full'}, ch ${c.ch}, n_res ${c.nRes}, n_dis ${c.nDis}, ${c.imgSize} px${c.imgSizeFromWeights ? '' : ' (not fixed by the weights)'}, ${c.smoothing ? 'smoothing' : 'no smoothing'}`;
 }
 
@@ -349,32 +349,32 @@ export function describeTfConfig(c: Omit<TfCheckpointConfig, 'flavor' | 'flavorR
  * between and is refused; one with neither (no `dense`, every ρ ≤ 0.9, smoothing) cannot be
  * told apart and needs `flavor`.
  */
-function detectFlavor(hasDense: boolean, rhoMax: number, smoothing: boolean, given: LoadTfCheckpointOptions['flavor']): { flavor: 'tf' | 'tf-original'; reason: string } {
+function detectFlavor(hasDense: boolean, rhoMax: number, smoothing: boolean, given: LoadTFCheckpointOptions['flavor']): { flavor: 'tf' | 'tf-original'; reason: string } {
   const owner = 'TensorFlow checkpoint';
   const rho = `largest AdaLIN ρ ${rhoMax.toFixed(4)}`;
   if (hasDense) {
     if (smoothing && rhoMax > 0.9) {
-      throw new UgatitFormatError(owner, `holds generator CAM_logit/dense variables (code before e8efff1, 2019-08-20) and an AdaLIN ρ above 0.9 (${rho}; the first code clips it to 0.9 with smoothing): written by a commit between 3014f4a and e8efff1, whose networks neither flavour reproduces`);
+      throw new UGATITFormatError(owner, `holds generator CAM_logit/dense variables (code before e8efff1, 2019-08-20) and an AdaLIN ρ above 0.9 (${rho}; the first code clips it to 0.9 with smoothing): written by a commit between 3014f4a and e8efff1, whose networks neither flavour reproduces`);
     }
-    if (given === 'tf') throw new UgatitConfigError(`${owner}: flavor 'tf' was given, but the checkpoint holds CAM_logit/dense variables, which only the first code (flavor 'tf-original') has`);
+    if (given === 'tf') throw new UGATITConfigError(`${owner}: flavor 'tf' was given, but the checkpoint holds CAM_logit/dense variables, which only the first code (flavor 'tf-original') has`);
     return { flavor: 'tf-original', reason: `CAM_logit/dense variables present, ${rho}: the first TensorFlow code (a152166)` };
   }
   if (given === 'tf-original') {
-    throw new UgatitConfigError(`${owner}: flavor 'tf-original' was given, but the checkpoint has no CAM_logit/dense variables, which the first code always writes`);
+    throw new UGATITConfigError(`${owner}: flavor 'tf-original' was given, but the checkpoint has no CAM_logit/dense variables, which the first code always writes`);
   }
   if (given === 'tf') return { flavor: 'tf', reason: `given (no CAM_logit/dense variables, ${rho})` };
   if (!smoothing || rhoMax > 0.9) {
     return { flavor: 'tf', reason: `no CAM_logit/dense variables${smoothing ? `, ${rho} > 0.9` : ''}: the TensorFlow code since e8efff1` };
   }
-  throw new UgatitFormatError(owner, `cannot tell which TensorFlow code wrote it: no CAM_logit/dense variables (the code since 2019-08-20) but every AdaLIN ρ ≤ 0.9 (${rho}), as the first code's clip would leave them; pass flavor 'tf' (ρ used as clip(ρ − 0.1, 0, 1)) or 'tf-original' (ρ as stored)`);
+  throw new UGATITFormatError(owner, `cannot tell which TensorFlow code wrote it: no CAM_logit/dense variables (the code since 2019-08-20) but every AdaLIN ρ ≤ 0.9 (${rho}), as the first code's clip would leave them; pass flavor 'tf' (ρ used as clip(ρ − 0.1, 0, 1)) or 'tf-original' (ρ as stored)`);
 }
 
 /** An opened TensorFlow checkpoint whose networks are built and loaded one at a time. */
-export interface TfCheckpointNetworks {
+export interface TFCheckpointNetworks {
   /** The configuration and code version read off the checkpoint. */
-  readonly config: TfCheckpointConfig;
+  readonly config: TFCheckpointConfig;
   /** Where every variable goes, and why the others are skipped. */
-  readonly plan: TfCheckpointPlan;
+  readonly plan: TFCheckpointPlan;
   /** Bytes of all the variables the requested networks load. */
   readonly bytesTotal: number;
   /** The networks that can be loaded (the discriminators only when requested). */
@@ -388,7 +388,7 @@ export interface TfCheckpointNetworks {
   close(): Promise<void>;
 }
 
-function buildNetwork(network: NetworkName, c: TfCheckpointConfig): tfl.LayersModel {
+function buildNetwork(network: NetworkName, c: TFCheckpointConfig): tfl.LayersModel {
   // Every weight is loaded next: drawing a full generator's 2²⁸-element MLP kernel first would
   // cost seconds and a resident gigabyte that only the garbage collector gives back.
   return withoutWeightDraws(() => (GENERATORS.includes(network)
@@ -411,14 +411,14 @@ function weightsByName(model: tfl.LayersModel): Map<string, tfl.LayerVariable> {
  * Opens an official TensorFlow U-GAT-IT checkpoint (what `python main.py --phase train` of
  * taki0112/UGATIT saves, e.g. the released selfie2anime one) for loading into TF-flavour
  * networks one at a time, which keeps memory to one network while converting. Reads the index,
- * the configuration ({@link inferTfCheckpointConfig}), the code version (from the generators'
- * AdaLIN ρ and `CAM_logit/dense` variables) and the plan ({@link planTfCheckpoint}); no weight
- * yet. Node only. Most users want {@link loadTfCheckpoint}.
+ * the configuration ({@link inferTFCheckpointConfig}), the code version (from the generators'
+ * AdaLIN ρ and `CAM_logit/dense` variables) and the plan ({@link planTFCheckpoint}); no weight
+ * yet. Node only. Most users want {@link loadTFCheckpoint}.
  *
- * @param dirOrPrefix - the folder holding `checkpoint`, or a checkpoint prefix (see {@link resolveTfCheckpointPrefix}).
+ * @param dirOrPrefix - the folder holding `checkpoint`, or a checkpoint prefix (see {@link resolveTFCheckpointPrefix}).
  * @example
  * ```ts
- * const ckpt = await openTfCheckpointNetworks('UGATIT_selfie2anime_lsgan_4resblock_6dis_1_1_10_10_1000_sn_smoothing', { discriminators: false });
+ * const ckpt = await openTFCheckpointNetworks('UGATIT_selfie2anime_lsgan_4resblock_6dis_1_1_10_10_1000_sn_smoothing', { discriminators: false });
  * try {
  *   const genA2B = await ckpt.load('genA2B');
  * } finally {
@@ -426,11 +426,11 @@ function weightsByName(model: tfl.LayersModel): Map<string, tfl.LayerVariable> {
  * }
  * ```
  */
-export async function openTfCheckpointNetworks(dirOrPrefix: string, options: LoadTfCheckpointOptions = {}): Promise<TfCheckpointNetworks> {
+export async function openTFCheckpointNetworks(dirOrPrefix: string, options: LoadTFCheckpointOptions = {}): Promise<TFCheckpointNetworks> {
   const path = await import('node:path');
-  const ckpt: TfCheckpoint = await openTfCheckpoint(dirOrPrefix);
+  const ckpt: TFCheckpoint = await openTFCheckpoint(dirOrPrefix);
   try {
-    const inferred = inferTfCheckpointConfig(ckpt.entries, {
+    const inferred = inferTFCheckpointConfig(ckpt.entries, {
       folder: path.basename(path.dirname(ckpt.prefix)), prefixName: path.basename(ckpt.prefix),
     }, options);
     let rhoMax = -Infinity;
@@ -447,15 +447,15 @@ export async function openTfCheckpointNetworks(dirOrPrefix: string, options: Loa
     }
     const hasDense = ['generator_A', 'generator_B'].some((g) => ckpt.entries.has(`${g}/CAM_logit/dense/kernel`));
     const { flavor, reason } = detectFlavor(hasDense, rhoMax, inferred.smoothing, options.flavor);
-    const config: TfCheckpointConfig = { ...inferred, flavor, flavorReason: reason };
+    const config: TFCheckpointConfig = { ...inferred, flavor, flavorReason: reason };
     const networks = options.discriminators === false ? GENERATORS : [...GENERATORS, ...DISCRIMINATORS];
-    const plan = planTfCheckpoint(ckpt.entries, config, networks);
+    const plan = planTFCheckpoint(ckpt.entries, config, networks);
     const bytesTotal = plan.rows.reduce((n, r) => n + ckpt.entries.get(r.tfName)!.size, 0);
     let bytesDone = 0;
     return {
       config, plan, bytesTotal, networks,
       async load(network) {
-        if (!networks.includes(network)) throw new UgatitConfigError(`openTfCheckpointNetworks: ${network} was not requested (discriminators: false)`);
+        if (!networks.includes(network)) throw new UGATITConfigError(`openTFCheckpointNetworks: ${network} was not requested (discriminators: false)`);
         const model = buildNetwork(network, config);
         try {
           const weights = weightsByName(model);
@@ -463,11 +463,11 @@ export async function openTfCheckpointNetworks(dirOrPrefix: string, options: Loa
           const loaded = new Set<string>();
           for (const row of rows) {
             const variable = weights.get(row.weight);
-            if (!variable) throw new UgatitFormatError(network, `has no weight ${row.weight} for ${row.tfName}`);
+            if (!variable) throw new UGATITFormatError(network, `has no weight ${row.weight} for ${row.tfName}`);
             const entry = ckpt.entries.get(row.tfName)!;
             const shape = row.transform === 'vector' ? [1, ...variable.shape] : variable.shape;
             if (!tf.util.arraysEqual(entry.shape as number[], shape as number[])) {
-              throw new UgatitFormatError(row.tfName, `has shape [${entry.shape}], ${network}'s ${row.weight} needs [${shape}]`);
+              throw new UGATITFormatError(row.tfName, `has shape [${entry.shape}], ${network}'s ${row.weight} needs [${shape}]`);
             }
             const before = bytesDone;
             const t = await ckpt.readTensor(row.tfName, (p) => options.onProgress?.({ network, variable: row.tfName, bytesRead: before + p.bytesRead, bytesTotal }));
@@ -483,12 +483,12 @@ export async function openTfCheckpointNetworks(dirOrPrefix: string, options: Loa
             const base = name.slice(0, -1);
             const kernel = weights.get(`${base}kernel`);
             const u = weights.get(`${base}u`);
-            if (!kernel || !u) throw new UgatitFormatError(network, `spectral-norm state ${name} has no kernel and u beside it`);
+            if (!kernel || !u) throw new UGATITFormatError(network, `spectral-norm state ${name} has no kernel and u beside it`);
             tf.tidy(() => { v.write(powerIteration(kernel.read(), u.read() as tf.Tensor1D).v); });
             loaded.add(name);
           }
           const notLoaded = [...weights.keys()].filter((w) => !loaded.has(w));
-          if (notLoaded.length) throw new UgatitFormatError(network, `weights the checkpoint does not provide: ${notLoaded.join(', ')}`);
+          if (notLoaded.length) throw new UGATITFormatError(network, `weights the checkpoint does not provide: ${notLoaded.join(', ')}`);
           return model;
         } catch (e) {
           model.dispose();
@@ -503,8 +503,8 @@ export async function openTfCheckpointNetworks(dirOrPrefix: string, options: Loa
   }
 }
 
-/** What {@link loadTfCheckpoint} returns: our six networks (or two), in our order and names. */
-export interface TfCheckpointModels {
+/** What {@link loadTFCheckpoint} returns: our six networks (or two), in our order and names. */
+export interface TFCheckpointModels {
   /** A → B (the official `generator_B`). */
   genA2B: tfl.LayersModel;
   /** B → A (the official `generator_A`). */
@@ -518,9 +518,9 @@ export interface TfCheckpointModels {
   /** Local discriminator of domain B. */
   disLB?: tfl.LayersModel;
   /** The checkpoint's configuration and code version. */
-  config: TfCheckpointConfig;
+  config: TFCheckpointConfig;
   /** Where every variable went, and why the others were skipped. */
-  plan: TfCheckpointPlan;
+  plan: TFCheckpointPlan;
 }
 
 /**
@@ -533,15 +533,15 @@ export interface TfCheckpointModels {
  * with the batch axis (the official code squeezes heatmaps).
  *
  * @param dirOrPrefix - the folder holding `checkpoint` (the official `checkpoint/<model_dir>`), or a checkpoint prefix.
- * @throws {@link UgatitFormatError} / {@link UgatitConfigError} naming what does not fit.
+ * @throws {@link ugatit-tf!UGATITFormatError} / {@link ugatit-tf!UGATITConfigError} naming what does not fit.
  * @example
  * ```ts
- * const { genA2B, config } = await loadTfCheckpoint('checkpoint/UGATIT_selfie2anime_lsgan_4resblock_6dis_1_1_10_10_1000_sn_smoothing', { discriminators: false });
+ * const { genA2B, config } = await loadTFCheckpoint('checkpoint/UGATIT_selfie2anime_lsgan_4resblock_6dis_1_1_10_10_1000_sn_smoothing', { discriminators: false });
  * const { image } = await translate(genA2B, 'selfie.jpg');
  * ```
  */
-export async function loadTfCheckpoint(dirOrPrefix: string, options: LoadTfCheckpointOptions = {}): Promise<TfCheckpointModels> {
-  const opened = await openTfCheckpointNetworks(dirOrPrefix, options);
+export async function loadTFCheckpoint(dirOrPrefix: string, options: LoadTFCheckpointOptions = {}): Promise<TFCheckpointModels> {
+  const opened = await openTFCheckpointNetworks(dirOrPrefix, options);
   const models: Partial<Record<NetworkName, tfl.LayersModel>> = {};
   try {
     for (const n of opened.networks) models[n] = await opened.load(n);
@@ -551,5 +551,28 @@ export async function loadTfCheckpoint(dirOrPrefix: string, options: LoadTfCheck
   } finally {
     await opened.close();
   }
-  return { ...models, config: opened.config, plan: opened.plan } as TfCheckpointModels;
+  return { ...models, config: opened.config, plan: opened.plan } as TFCheckpointModels;
 }
+
+// Deprecated spellings (docs/api.md lists every rename).
+
+/** @deprecated Renamed {@link loadTFCheckpoint}; this alias is kept for existing code and goes in the next major version. */
+export const loadTfCheckpoint = loadTFCheckpoint;
+
+/** @deprecated Renamed {@link LoadTFCheckpointOptions}; this alias is kept for existing code and goes in the next major version. */
+export type LoadTfCheckpointOptions = LoadTFCheckpointOptions;
+
+/** @deprecated Renamed {@link TFCheckpointConfig}; this alias is kept for existing code and goes in the next major version. */
+export type TfCheckpointConfig = TFCheckpointConfig;
+
+/** @deprecated Renamed {@link TFCheckpointModels}; this alias is kept for existing code and goes in the next major version. */
+export type TfCheckpointModels = TFCheckpointModels;
+
+/** @deprecated Renamed {@link TFCheckpointPlan}; this alias is kept for existing code and goes in the next major version. */
+export type TfCheckpointPlan = TFCheckpointPlan;
+
+/** @deprecated Renamed {@link TFWeightRow}; this alias is kept for existing code and goes in the next major version. */
+export type TfWeightRow = TFWeightRow;
+
+/** @deprecated Renamed {@link TFLoadProgress}; this alias is kept for existing code and goes in the next major version. */
+export type TfLoadProgress = TFLoadProgress;

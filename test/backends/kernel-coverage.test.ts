@@ -8,9 +8,8 @@ import '@tensorflow/tfjs-backend-webgl';
 import '@tensorflow/tfjs-backend-webgpu';
 import '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
-import {
-  heatmapToImage, overlayHeatmap, UGATITTrainer, NETWORK_NAMES, WASM_TRAINING_KERNEL_NAMES,
-} from '../../src';
+import { heatmapToImage, overlayHeatmap, UGATITTrainer, NETWORK_NAMES } from '../../src';
+import { WASM_TRAINING_KERNEL_NAMES } from '../../src/backends';
 import { useBackend } from '../helpers/backends';
 import { tinyNetworks } from '../helpers/tiny-training';
 

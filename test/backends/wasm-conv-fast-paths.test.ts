@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { ensureWasmFastConv2D, ensureWasmFastConvBackpropInput, prefersMatMul } from '../../src/backends';
+import { ensureWasmFastConv2D, prefersMatMul } from '../../src/backends/wasm-conv2d';
+import { ensureWasmFastConvBackpropInput } from '../../src/backends/wasm-conv-backprop-input';
 import { useBackend } from '../helpers/backends';
 
 type Pad = 'valid' | 'same' | number;

@@ -2,10 +2,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Conv2D, Conv2DBackpropInput, getKernel, Mean, Sum } from '@tensorflow/tfjs-core';
 import type { NamedAttrMap } from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  ensureWasmFastConv2D, ensureWasmFastConvBackpropInput, ensureWasmPreciseReductions, installWasmTrainingKernels, restoreWasmPreciseReductions,
-  restoreWasmConv2D, restoreWasmConvBackpropInput, wasmTrainingKernelsInstalled,
-} from '../../src/backends';
+import { ensureWasmFastConv2D, restoreWasmConv2D } from '../../src/backends/wasm-conv2d';
+import { ensureWasmFastConvBackpropInput, restoreWasmConvBackpropInput } from '../../src/backends/wasm-conv-backprop-input';
+import { ensureWasmPreciseReductions, restoreWasmPreciseReductions } from '../../src/backends/wasm-precise-reductions';
+import { installWasmTrainingKernels, wasmTrainingKernelsInstalled } from '../../src/backends';
 import { tinyNetworks } from '../helpers/tiny-training';
 import { UGATITTrainer } from '../../src';
 import '../helpers/backends';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { ensureWasmPreciseReductions, reduceSumFloat64 } from '../../src/backends';
+import { ensureWasmPreciseReductions, reduceSumFloat64 } from '../../src/backends/wasm-precise-reductions';
 import { useBackend } from '../helpers/backends';
 
 /** Per output, the float64 sum of its inputs in increasing input order: the definition. */

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { registerWasmTrainingKernels, WASM_TRAINING_KERNEL_NAMES } from '../../src/backends';
+import { registerWasmTrainingKernels } from '../../src/backends/wasm-training-kernels';
+import { WASM_TRAINING_KERNEL_NAMES } from '../../src/backends';
 import { type BackendName, useBackend } from '../helpers/backends';
 import { seededUniform } from '../helpers/random';
 

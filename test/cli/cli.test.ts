@@ -4,15 +4,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import jpeg from 'jpeg-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  UGATITTrainer, decodeImage, exportWeights, readSafetensors, readTorchCheckpoint,
-  saveTrainingCheckpoint, type NamedTensors,
-} from '../../src';
+import { UGATITTrainer, decodeImage, exportWeights, saveTrainingCheckpoint, type NamedTensors } from '../../src';
+import { readSafetensors, readTorchCheckpoint } from '../../src/io';
 import { loadLayersModelFromDir } from '../../src';
 import { backendUnavailable, useBackend } from '../helpers/backends';
 import { builtPackage } from '../helpers/package-build';
 import { runProcess } from '../helpers/processes';
-import { tinyNetworks } from '../helpers/tiny-training';
+import { disposeNetworks, tinyNetworks } from '../helpers/tiny-training';
 import { expectCloseRelativeToMax } from '../helpers/fixtures';
 import { tfCheckpointDir, tfForward } from '../helpers/tf-fixtures';
 
@@ -35,7 +33,7 @@ beforeAll(async () => {
   const trainer = new UGATITTrainer(nets, { iterations: 10 });
   await saveTrainingCheckpoint(path.join(inputs, 'run'), nets, trainer.getState(), { config: { size: 16 } });
   trainer.dispose();
-  Object.values(nets).forEach((n) => n.dispose());
+  disposeNetworks(nets);
   await exportWeights({ from: path.join(inputs, 'run'), out: path.join(inputs, 'weights') });
   const images = path.join(inputs, 'images');
   await fs.mkdir(path.join(images, 'sub'), { recursive: true });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
-import { UgatitConfigError, UgatitFormatError } from '../../src/errors';
-import { IMAGE_MAX_PIXELS, decodeImage, encodePng, readImageHeader, sniffImageFormat } from '../../src/data/image-codec';
+import { UGATITConfigError, UGATITFormatError } from '../../src/errors';
+import { IMAGE_MAX_PIXELS, decodeImage, encodePNG, readImageHeader, sniffImageFormat } from '../../src/data/image-codec';
 import { makeHugePngHeader, makeJpeg, makePng } from './image-fixtures';
 
 const px = (img: { data: Uint8Array }, i: number): number[] => Array.from(img.data.subarray(3 * i, 3 * i + 3));
@@ -14,19 +14,19 @@ function expectFormatError(f: () => unknown, pattern: RegExp): void {
   } catch (e) {
     err = e;
   }
-  expect(err).toBeInstanceOf(UgatitFormatError);
+  expect(err).toBeInstanceOf(UGATITFormatError);
   expect((err as Error).message).toMatch(pattern);
 }
 
 describe('decodeImage: PNG kinds', () => {
-  it('round-trips RGB and RGBA through encodePng (pngjs Node build decodes our output too)', () => {
+  it('round-trips RGB and RGBA through encodePNG (pngjs Node build decodes our output too)', () => {
     const data = Uint8Array.from({ length: 5 * 3 * 3 }, (_, i) => (i * 37) % 256);
-    const png = encodePng({ width: 5, height: 3, channels: 3, data });
+    const png = encodePNG({ width: 5, height: 3, channels: 3, data });
     expect(sniffImageFormat(png)).toBe('png');
     expect(decodeImage(png, 'rgb.png')).toEqual({ width: 5, height: 3, channels: 3, data });
     const viaNode = PNG.sync.read(Buffer.from(png));
     expect(viaNode.width).toBe(5);
-    const rgba = encodePng({ width: 1, height: 1, channels: 4, data: new Uint8Array([10, 20, 30, 255]) });
+    const rgba = encodePNG({ width: 1, height: 1, channels: 4, data: new Uint8Array([10, 20, 30, 255]) });
     expect(px(decodeImage(rgba), 0)).toEqual([10, 20, 30]);
   });
 
@@ -223,7 +223,7 @@ describe('decodeImage: rejections name the source', () => {
     const wrongDepth = makePng({ width: 1, height: 1, colorType: 2, bitDepth: 8, samples: [0, 0, 0] });
     wrongDepth[24] = 4;
     expectFormatError(() => decodeImage(wrongDepth, 'd.png'), /bit depth 4 is invalid for colour type 2/);
-    expect(() => decodeImage(wrongDepth, 'd.png', { maxPixels: 0 })).toThrow(UgatitConfigError);
-    expect(() => encodePng({ width: 2, height: 2, channels: 3, data: new Uint8Array(3) })).toThrow(/expected 2x2x3 = 12/);
+    expect(() => decodeImage(wrongDepth, 'd.png', { maxPixels: 0 })).toThrow(UGATITConfigError);
+    expect(() => encodePNG({ width: 2, height: 2, channels: 3, data: new Uint8Array(3) })).toThrow(/expected 2x2x3 = 12/);
   });
 });

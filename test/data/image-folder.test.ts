@@ -5,14 +5,14 @@ import { join } from 'node:path';
 import jpeg from 'jpeg-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../helpers/backends';
-import { encodePng } from '../../src/data/image-codec';
+import { encodePNG } from '../../src/data/image-codec';
 import { ImageFolderDataset, listImages, openUnpairedFolders, type BadImageFile } from '../../src/data/image-folder';
-import { UgatitFormatError } from '../../src/errors';
+import { UGATITFormatError } from '../../src/errors';
 
 let root: string;
 
 function solid(w: number, h: number, v: number): Uint8Array {
-  return encodePng({ width: w, height: h, channels: 3, data: new Uint8Array(w * h * 3).fill(v) });
+  return encodePNG({ width: w, height: h, channels: 3, data: new Uint8Array(w * h * 3).fill(v) });
 }
 
 function solidJpeg(w: number, h: number, v: number): Uint8Array {
@@ -56,7 +56,7 @@ describe('ImageFolderDataset (cpu)', () => {
     expect(files.map((f) => f.slice(root.length + 8))).toEqual(['a.png', 'b.jpg', 'broken.png', 'c.PNG', 'd.jpeg', 'sub/e.png']);
   });
 
-  it('throws UgatitFormatError naming the bad file by default', async () => {
+  it('throws UGATITFormatError naming the bad file by default', async () => {
     const ds = await ImageFolderDataset.open(join(root, 'trainA'), { size: 8, train: false });
     const seen: number[] = [];
     let err: unknown;
@@ -65,7 +65,7 @@ describe('ImageFolderDataset (cpu)', () => {
     } catch (e) {
       err = e;
     }
-    expect(err).toBeInstanceOf(UgatitFormatError);
+    expect(err).toBeInstanceOf(UGATITFormatError);
     expect((err as Error).message).toMatch(/trainA[/\\]broken\.png: empty file/);
     expect(seen).toEqual([10, 20]);
   });

@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeEachBackend, useBackend } from '../helpers/backends';
-import { Rng } from '../../src/data/rng';
+import { RNG } from '../../src/data/rng';
 import { testTransform, trainTransform } from '../../src/data/augment';
 import { imageToTensor, resizeBilinear, tensorToImage } from '../../src/data/tensor-image';
 import type { DecodedImage } from '../../src/data/image-codec';
-import { UgatitConfigError } from '../../src/errors';
+import { UGATITConfigError } from '../../src/errors';
 
 function testImage(w: number, h: number): DecodedImage {
   const data = new Uint8Array(w * h * 3);
@@ -13,22 +13,22 @@ function testImage(w: number, h: number): DecodedImage {
   return { width: w, height: h, channels: 3, data };
 }
 
-describe('Rng', () => {
+describe('RNG', () => {
   it('is deterministic, seed-sensitive and resumable from its state', () => {
-    const a = new Rng(123);
-    const b = new Rng(123);
+    const a = new RNG(123);
+    const b = new RNG(123);
     const xs = Array.from({ length: 20 }, () => a.next());
     expect(Array.from({ length: 20 }, () => b.next())).toEqual(xs);
-    expect(new Rng(124).next()).not.toBe(xs[0]);
+    expect(new RNG(124).next()).not.toBe(xs[0]);
     expect(xs.every((x) => x >= 0 && x < 1)).toBe(true);
     const state = JSON.parse(JSON.stringify(a.getState()));
-    const c = Rng.fromState(state);
+    const c = RNG.fromState(state);
     expect(Array.from({ length: 10 }, () => c.int(7))).toEqual(Array.from({ length: 10 }, () => a.int(7)));
-    expect(new Rng(-5).next()).not.toBe(new Rng(5).next());
+    expect(new RNG(-5).next()).not.toBe(new RNG(5).next());
   });
 
   it('int is uniform-ish and in range; shuffle is a permutation', () => {
-    const r = new Rng(1);
+    const r = new RNG(1);
     const counts = new Array(5).fill(0);
     for (let i = 0; i < 5000; i++) counts[r.int(5)]++;
     for (const c of counts) expect(Math.abs(c - 1000)).toBeLessThan(120);
@@ -38,10 +38,10 @@ describe('Rng', () => {
   });
 
   it('rejects bad seeds and states', () => {
-    expect(() => new Rng(0.5)).toThrow(UgatitConfigError);
-    expect(() => Rng.fromState([0, 0, 0, 0])).toThrow(/four uint32 words/);
-    expect(() => Rng.fromState([1, 2, 3])).toThrow(UgatitConfigError);
-    expect(() => new Rng(1).int(0)).toThrow(/n must be an integer/);
+    expect(() => new RNG(0.5)).toThrow(UGATITConfigError);
+    expect(() => RNG.fromState([0, 0, 0, 0])).toThrow(/four uint32 words/);
+    expect(() => RNG.fromState([1, 2, 3])).toThrow(UGATITConfigError);
+    expect(() => new RNG(1).int(0)).toThrow(/n must be an integer/);
   });
 });
 
@@ -74,7 +74,7 @@ describeEachBackend('image tensors and transforms on %s', (backend) => {
     const img = testImage(40, 30);
     const before = tf.memory().numTensors;
     const run = (seed: number): Float32Array => {
-      const t = trainTransform(img, 16, new Rng(seed), { jitter: 6 });
+      const t = trainTransform(img, 16, new RNG(seed), { jitter: 6 });
       expect(t.shape).toEqual([16, 16, 3]);
       const d = t.dataSync() as Float32Array;
       t.dispose();
@@ -94,11 +94,11 @@ describeEachBackend('image tensors and transforms on %s', (backend) => {
   it('trainTransform equals flip → resize (S+jitter)² → crop → normalise, with the draws in torchvision order', () => {
     const img = testImage(12, 10);
     const seed = 3;
-    const probe = new Rng(seed);
+    const probe = new RNG(seed);
     const flip = probe.next() < 0.5;
     const top = probe.int(5);
     const left = probe.int(5);
-    const got = trainTransform(img, 8, new Rng(seed), { jitter: 4 });
+    const got = trainTransform(img, 8, new RNG(seed), { jitter: 4 });
     const want = tf.tidy(() => {
       let px = tf.tensor3d(Array.from(img.data), [10, 12, 3], 'float32');
       if (flip) px = tf.reverse(px, 1);
@@ -107,8 +107,8 @@ describeEachBackend('image tensors and transforms on %s', (backend) => {
     });
     expect(Array.from(got.dataSync()).map((x, i) => Math.abs(x - want.dataSync()[i]!)).every((d) => d < 1e-6)).toBe(true);
     // p = 1 always flips: the crop of a flipped image differs from p = 0
-    const f1 = trainTransform(img, 8, new Rng(9), { jitter: 4, flipProbability: 1 });
-    const f0 = trainTransform(img, 8, new Rng(9), { jitter: 4, flipProbability: 0 });
+    const f1 = trainTransform(img, 8, new RNG(9), { jitter: 4, flipProbability: 1 });
+    const f0 = trainTransform(img, 8, new RNG(9), { jitter: 4, flipProbability: 0 });
     expect(Array.from(f1.dataSync())).not.toEqual(Array.from(f0.dataSync()));
     tf.dispose([got, want, f1, f0]);
   });

@@ -28,7 +28,7 @@ export interface BuiltPackage {
 async function build(root: string): Promise<BuiltPackage> {
   const dir = path.join(root, 'package');
   await fs.mkdir(dir);
-  for (const file of ['package.json', 'README.md', 'weights']) await fs.cp(path.join(ROOT, file), path.join(dir, file), { recursive: true });
+  for (const file of ['package.json', 'README.md', 'LICENSE', 'weights']) await fs.cp(path.join(ROOT, file), path.join(dir, file), { recursive: true });
   buildBundle(path.join(dir, 'dist'));
   await fs.symlink(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
   const pack = async (cwd: string) => {

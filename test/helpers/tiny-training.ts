@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { createDiscriminator, createGenerator, encodePng, NETWORK_NAMES, Rng } from '../../src';
+import { createDiscriminator, createGenerator, encodePNG, NETWORK_NAMES, RNG } from '../../src';
 import type { UGATITNetworks } from '../../src';
 
 /**
@@ -9,7 +9,7 @@ import type { UGATITNetworks } from '../../src';
  */
 export function withSeededRandom<T>(seed: number, fn: () => T): T {
   const original = Math.random;
-  const rng = new Rng(seed);
+  const rng = new RNG(seed);
   Math.random = () => rng.next();
   try {
     return fn();
@@ -57,10 +57,8 @@ export function weightChecksum(nets: UGATITNetworks): number {
   return sum;
 }
 
-/** Disposes the six networks. */
-export function disposeNetworks(nets: UGATITNetworks): void {
-  for (const n of NETWORK_NAMES) nets[n].dispose();
-}
+// The library's own, re-exported for the tests that import it from here.
+export { disposeNetworks } from '../../src';
 
 /** A seeded `[n, S, S, 3]` batch in [−1, 1]. */
 export function randomBatch(n: number, size: number, seed: number): tf.Tensor4D {
@@ -74,7 +72,7 @@ export function randomBatch(n: number, size: number, seed: number): tf.Tensor4D 
 export async function writeSyntheticDomains(root: string, o: { side?: number; train?: number; test?: number; seed?: number } = {}): Promise<void> {
   const { side = 32, train = 8, test = 2, seed = 0 } = o;
   const [fs, path] = await Promise.all([import('node:fs/promises'), import('node:path')]);
-  const rng = new Rng(seed);
+  const rng = new RNG(seed);
   const draw = (domain: 'A' | 'B') => {
     const data = new Uint8Array(side * side * 3);
     const r = side * (0.2 + 0.15 * rng.next());
@@ -88,7 +86,7 @@ export async function writeSyntheticDomains(root: string, o: { side?: number; tr
         for (let c = 0; c < 3; c++) data[(y * side + x) * 3 + c] = Math.max(0, Math.min(255, base[c]! + noise()));
       }
     }
-    return encodePng({ width: side, height: side, channels: 3, data });
+    return encodePNG({ width: side, height: side, channels: 3, data });
   };
   for (const [folder, count] of [['trainA', train], ['trainB', train], ['testA', test], ['testB', test]] as const) {
     await fs.mkdir(path.join(root, folder), { recursive: true });

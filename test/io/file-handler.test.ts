@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UgatitFormatError } from '../../src/errors';
+import { UGATITFormatError } from '../../src/errors';
 import { fileSystemHandler, loadLayersModelFromDir, modelArtifactsFromFiles, saveLayersModelToDir } from '../../src/io/file-handler';
 import { createGenerator } from '../../src/networks/generator';
 import { useBackend } from '../helpers/backends';
@@ -121,7 +121,7 @@ describe('fileSystemHandler', () => {
   });
 
   it('reports missing or misplaced files as format errors naming model.json', async () => {
-    await expect(loadLayersModelFromDir(join(root, 'nowhere'))).rejects.toThrow(UgatitFormatError);
+    await expect(loadLayersModelFromDir(join(root, 'nowhere'))).rejects.toThrow(UGATITFormatError);
     await expect(loadLayersModelFromDir(join(root, 'nowhere'))).rejects.toThrow(/nowhere\/model\.json: not found \(ENOENT\)/);
     await writeFile(join(root, 'plain-file'), 'x');
     await expect(loadLayersModelFromDir(join(root, 'plain-file'))).rejects.toThrow(/plain-file\/model\.json: not found \(ENOTDIR\)/);
@@ -134,7 +134,7 @@ describe('fileSystemHandler', () => {
     await writeFile(join(dir, 'weights.bin'), weights.subarray(0, weights.length - 4));
     await expect(loadLayersModelFromDir(dir)).rejects.toThrow(/weights\.bin: 100 bytes, but the manifest's 4 weights need 104/);
     await rm(join(dir, 'weights.bin'));
-    await expect(loadLayersModelFromDir(dir)).rejects.toThrow(UgatitFormatError);
+    await expect(loadLayersModelFromDir(dir)).rejects.toThrow(UGATITFormatError);
     await expect(loadLayersModelFromDir(dir)).rejects.toThrow(/weight file "weights\.bin" is missing/);
   });
 });
@@ -144,7 +144,7 @@ describe('modelArtifactsFromFiles', () => {
   const files = { 'weights.bin': new Uint8Array(8) };
   const refuses = (json: unknown, pattern: RegExp, f: Record<string, Uint8Array> = files): void => {
     const call = (): unknown => modelArtifactsFromFiles(json instanceof Uint8Array ? json : enc(json), f);
-    expect(call).toThrow(UgatitFormatError);
+    expect(call).toThrow(UGATITFormatError);
     expect(call).toThrow(pattern);
   };
   const withWeight = (w: Record<string, unknown>): unknown => ({ ...good, weightsManifest: [{ paths: ['weights.bin'], weights: [{ name: 'w', shape: [2], dtype: 'float32', ...w }] }] });

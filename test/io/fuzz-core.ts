@@ -1,21 +1,21 @@
 // Seeded mutation fuzzing of every reader in src/io, shared by test/io/fuzz.test.ts (CI-sized)
 // and scripts/fuzz-long.ts (long runs). A case passes when the reader either returns (its
-// tensors are then disposed) or throws a UgatitFormatError, within the time bound.
+// tensors are then disposed) or throws a UGATITFormatError, within the time bound.
 import * as tf from '@tensorflow/tfjs-core';
-import { UgatitFormatError } from '../../src/errors';
+import { UGATITFormatError } from '../../src/errors';
 import { modelArtifactsFromFiles } from '../../src/io/file-handler';
 import { readSafetensors, writeSafetensors } from '../../src/io/safetensors';
 import { readTorchCheckpoint } from '../../src/io/torch-checkpoint';
 import { mulberry32 } from '../helpers/random';
-import { readTfBundle } from '../../src/io/tf-bundle';
-import { parseTfCheckpointState } from '../../src/io/tf-checkpoint';
+import { readTFBundle } from '../../src/io/tf-bundle';
+import { parseTFCheckpointState } from '../../src/io/tf-checkpoint';
 import { assembleTable, buildTfBundle, dataBlocks, encodeBlock, indexBlockFor } from '../helpers/tf-checkpoint-writer';
 import { buildLegacyCheckpoint, buildZipCheckpoint, smallCheckpointSpec, smallLegacyCheckpoint, smallZipCheckpoint, stateDictPickle, storageBytes } from './builders';
 
 /** A deterministic generator of uint32 ({@link mulberry32}). */
-export type Rng = () => number;
+export type RNG = () => number;
 
-const below = (rng: Rng, n: number): number => (n <= 0 ? 0 : rng() % n);
+const below = (rng: RNG, n: number): number => (n <= 0 ? 0 : rng() % n);
 
 const INTERESTING = [0, 1, 2, 7, 8, 0x7f, 0x80, 0xff, 0x100, 0xffff, 0x10000, 0x7fffffff, 0x80000000, 0xffffffff];
 // Pickle opcode bytes, so that insertions exercise the VM rather than its unknown-opcode path.
@@ -31,7 +31,7 @@ function writeLE(out: Uint8Array, at: number, value: bigint, width: number): voi
  * deletions, duplications, opcode insertions, and edits of 1/2/4/8-byte little-endian fields
  * to boundary values (biased towards `hot` offsets: known length fields).
  */
-export function mutate(rng: Rng, input: Uint8Array, donor: Uint8Array = input, hot: number[] = []): Uint8Array {
+export function mutate(rng: RNG, input: Uint8Array, donor: Uint8Array = input, hot: number[] = []): Uint8Array {
   let out: Uint8Array = input.slice();
   const count = 1 + below(rng, 4);
   for (let m = 0; m < count; m++) {
@@ -84,7 +84,7 @@ function disposeAll(v: unknown, seen = new Set<unknown>()): void {
 /** One fuzzed input and how to run the reader on it. */
 export interface FuzzCase { input: Uint8Array; run: () => unknown }
 /** A reader under fuzz: makes a mutated case from the rng. */
-export interface FuzzTarget { name: string; makeCase: (rng: Rng) => FuzzCase }
+export interface FuzzTarget { name: string; makeCase: (rng: RNG) => FuzzCase }
 
 /** The formats: safetensors, zip `.pt`, legacy `.pt`, `model.json` + `weights.bin`, TensorFlow bundles and their `checkpoint` file. */
 export function fuzzTargets(): FuzzTarget[] {
@@ -205,14 +205,14 @@ export function fuzzTargets(): FuzzTarget[] {
             : which === blocks.length ? assembleTable(blocks, lastKeys, { indexBlock: mutate(rng, indexBlockFor(blocks, lastKeys)) })
               : assembleTable(blocks, lastKeys, { metaBlock: mutate(rng, encodeBlock([])) });
         } else data = mutate(rng, seed.data);
-        return { input: index, run: () => disposeAll(readTfBundle(index, [data])) };
+        return { input: index, run: () => disposeAll(readTFBundle(index, [data])) };
       },
     },
     {
       name: 'tf checkpoint state',
       makeCase: (rng) => {
         const input = mutate(rng, tfStates[below(rng, tfStates.length)]!);
-        return { input, run: () => parseTfCheckpointState(new TextDecoder().decode(input)) };
+        return { input, run: () => parseTFCheckpointState(new TextDecoder().decode(input)) };
       },
     },
   ];
@@ -241,7 +241,7 @@ export function runFuzz(target: FuzzTarget, cases: number, seed: number, maxCase
       c.run();
       report.accepted++;
     } catch (e) {
-      if (e instanceof UgatitFormatError) report.refused++;
+      if (e instanceof UGATITFormatError) report.refused++;
       else if (report.failures.length < 5) report.failures.push(`case ${i} (seed ${seed}): ${String((e as Error)?.stack ?? e)}\ninput (base64): ${Buffer.from(c.input).toString('base64')}`);
       else report.failures.push(`case ${i}: ${(e as Error)?.message}`);
     }

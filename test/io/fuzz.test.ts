@@ -10,7 +10,7 @@ const MAX_CASE_MS = 500;
 
 beforeAll(async () => { await useBackend('cpu'); });
 
-describe('fuzzing every reader: each mutated input is read or refused with UgatitFormatError, quickly', () => {
+describe('fuzzing every reader: each mutated input is read or refused with UGATITFormatError, quickly', () => {
   for (const [i, name] of ['safetensors', 'zip .pt', 'legacy .pt', 'model.json + weights.bin', 'tf checkpoint', 'tf checkpoint state'].entries()) {
     it(`${name}: ${CASES} cases`, () => {
       // Before the targets are made: building their seed inputs must not leak either.

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
-  AdaLIN, CAMAttention, createDiscriminator, createGenerator, ILN, loadLayersModelFromDir, ReflectionPad2D,
+  AdaLIN, CAMAttention, createDiscriminator, createGenerator, LayerInstanceNorm, loadLayersModelFromDir, ReflectionPad2D,
   saveLayersModelToDir, SpectralNormConv2D,
 } from '../../src';
 import { describeEachBackend, useBackend } from '../helpers/backends';
@@ -43,7 +43,7 @@ describeEachBackend('our model format (model.json + weights.bin) on %s', (backen
     expect(loaded.getLayer('stem_pad')).toBeInstanceOf(ReflectionPad2D);
     expect(loaded.getLayer('cam')).toBeInstanceOf(CAMAttention);
     expect(loaded.getLayer('dec_res_1_1_norm')).toBeInstanceOf(AdaLIN);
-    expect(loaded.getLayer('up_1_norm')).toBeInstanceOf(ILN);
+    expect(loaded.getLayer('up_1_norm')).toBeInstanceOf(LayerInstanceNorm);
     expect(weightsByName(loaded)).toEqual(weightsByName(gen));
     const x = tf.randomUniform([2, 16, 16, 3], -1, 1, 'float32', 4);
     expectSameOutputs(gen, loaded, x);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UgatitFormatError } from '../../src/errors';
+import { UGATITFormatError } from '../../src/errors';
 import { PICKLE_ALLOWED_GLOBALS, PICKLE_OPCODES, TorchStorageType, TorchTensorRef, unpickle, unpickleAt } from '../../src/io/pickle';
 import { PickleWriter } from './builders';
 
@@ -7,7 +7,7 @@ const bytes = (...xs: Array<number | string>): Uint8Array =>
   Uint8Array.from(xs.flatMap((x) => (typeof x === 'string' ? [...x].map((c) => c.charCodeAt(0)) : [x])));
 
 function expectFormatError(f: () => unknown, pattern: RegExp): void {
-  expect(f).toThrow(UgatitFormatError);
+  expect(f).toThrow(UGATITFormatError);
   expect(f).toThrow(pattern);
 }
 

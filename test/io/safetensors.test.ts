@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { UgatitFormatError } from '../../src/errors';
+import { UGATITFormatError } from '../../src/errors';
 import { readSafetensors, writeSafetensors } from '../../src/io/safetensors';
 import { useBackend } from '../helpers/backends';
 
@@ -22,7 +22,7 @@ function file(header: unknown, data = new Uint8Array(0), headerText?: string): U
 function expectFormatError(f: () => Record<string, tf.Tensor>, pattern: RegExp): void {
   let error: unknown;
   try { disposeAll(f()); } catch (e) { error = e; }
-  expect(error).toBeInstanceOf(UgatitFormatError);
+  expect(error).toBeInstanceOf(UGATITFormatError);
   expect((error as Error).message).toMatch(pattern);
 }
 

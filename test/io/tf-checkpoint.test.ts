@@ -3,11 +3,11 @@ import { mkdtemp, readFile, rm, truncate, writeFile, copyFile, mkdir } from 'nod
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { UgatitFormatError } from '../../src/errors';
+import { UGATITFormatError } from '../../src/errors';
 import { crc32c, maskCrc32c } from '../../src/io/crc32c';
 import { readLevelDbTable } from '../../src/io/leveldb-table';
-import { parseTfBundleIndex, readTfBundle } from '../../src/io/tf-bundle';
-import { openTfCheckpoint, parseTfCheckpointState, resolveTfCheckpointPrefix } from '../../src/io/tf-checkpoint';
+import { parseTFBundleIndex, readTFBundle } from '../../src/io/tf-bundle';
+import { openTFCheckpoint, parseTFCheckpointState, resolveTFCheckpointPrefix } from '../../src/io/tf-checkpoint';
 import { useBackend } from '../helpers/backends';
 import { TF_CASES, tfCheckpointDir, tfManifest, tfVariables } from '../helpers/tf-fixtures';
 import {
@@ -22,13 +22,13 @@ function expectFormatError(f: () => unknown, pattern: RegExp): void {
     const out = f();
     if (out && typeof out === 'object') tf.dispose(Object.values(out as Record<string, tf.Tensor>));
   } catch (e) { error = e; }
-  expect(error).toBeInstanceOf(UgatitFormatError);
+  expect(error).toBeInstanceOf(UGATITFormatError);
   expect((error as Error).message).toMatch(pattern);
 }
 
 async function expectRejects(p: Promise<unknown>, pattern: RegExp): Promise<void> {
   const error = await p.then((v) => { if (v instanceof tf.Tensor) v.dispose(); return undefined; }, (e: unknown) => e);
-  expect(error).toBeInstanceOf(UgatitFormatError);
+  expect(error).toBeInstanceOf(UGATITFormatError);
   expect((error as Error).message).toMatch(pattern);
 }
 
@@ -74,7 +74,7 @@ describe('CRC-32C', () => {
 describe('official checkpoints (written by tf.train.Saver)', () => {
   it.each(TF_CASES)('%s: every variable read with the official shape, sum and first values; .meta ignored', async (name) => {
     const expected = tfVariables(name);
-    const ckpt = await openTfCheckpoint(tfCheckpointDir(name));
+    const ckpt = await openTFCheckpoint(tfCheckpointDir(name));
     try {
       expect(ckpt.prefix).toBe(path.join(tfCheckpointDir(name), path.basename(tfManifest.cases[name]!.checkpoint_prefix)));
       expect(ckpt.header).toEqual({ numShards: 1, endianness: 'little', producer: 1, minConsumer: 0 });
@@ -107,9 +107,9 @@ describe('tensor bundles of our writer', () => {
     const tensors = sampleTensors();
     for (const blockSize of [64, 262_144]) {
       const { index, data } = buildTfBundle(tensors, { blockSize, restartInterval: 3 });
-      const parsed = parseTfBundleIndex(index);
+      const parsed = parseTFBundleIndex(index);
       expect([...parsed.entries.keys()]).toEqual(tensors.map((t) => t.name).sort());
-      const back = readTfBundle(index, [data]);
+      const back = readTFBundle(index, [data]);
       try {
         for (const t of tensors) {
           expect(back[t.name]!.shape, t.name).toEqual(t.shape);
@@ -129,7 +129,7 @@ describe('tensor bundles of our writer', () => {
     const prefix = await writeTfCheckpoint(path.join(dir, 'stream'), 'model.ckpt-7', [
       { name: 'big', shape: [big] }, { name: 'small', shape: [2], values: new Float32Array([4, 5]) },
     ]);
-    const ckpt = await openTfCheckpoint(path.join(dir, 'stream'));
+    const ckpt = await openTFCheckpoint(path.join(dir, 'stream'));
     try {
       expect(ckpt.prefix).toBe(prefix);
       const progress: number[] = [];
@@ -148,33 +148,33 @@ describe('tensor bundles of our writer', () => {
 
 describe('finding the checkpoint', () => {
   it('parses the checkpoint state text format, escapes included', () => {
-    const state = parseTfCheckpointState('model_checkpoint_path: "a\\"b\\\\c\\303\\251\\x41"\nall_model_checkpoint_paths: "x"\nall_model_checkpoint_paths: \'y\'\nall_model_checkpoint_timestamps: 1565740000.5\nlast_preserved_timestamp: 1.5e9\n');
+    const state = parseTFCheckpointState('model_checkpoint_path: "a\\"b\\\\c\\303\\251\\x41"\nall_model_checkpoint_paths: "x"\nall_model_checkpoint_paths: \'y\'\nall_model_checkpoint_timestamps: 1565740000.5\nlast_preserved_timestamp: 1.5e9\n');
     expect(state).toEqual({ modelCheckpointPath: 'a"b\\céA', allModelCheckpointPaths: ['x', 'y'] });
-    expectFormatError(() => parseTfCheckpointState(''), /no model_checkpoint_path/);
-    expectFormatError(() => parseTfCheckpointState('model_checkpoint_path: unquoted'), /line 1.*not a quoted string/);
-    expectFormatError(() => parseTfCheckpointState('model_checkpoint_path: "a\\qb"'), /unknown escape/);
-    expectFormatError(() => parseTfCheckpointState('model_checkpoint_path: "\\377"'), /not valid UTF-8/);
-    expectFormatError(() => parseTfCheckpointState('junk'), /line 1: not a "field: value" line/);
-    expectFormatError(() => parseTfCheckpointState('model_checkpoint_path: "a"\nfoo: "bar"'), /line 2: unexpected field foo/);
+    expectFormatError(() => parseTFCheckpointState(''), /no model_checkpoint_path/);
+    expectFormatError(() => parseTFCheckpointState('model_checkpoint_path: unquoted'), /line 1.*not a quoted string/);
+    expectFormatError(() => parseTFCheckpointState('model_checkpoint_path: "a\\qb"'), /unknown escape/);
+    expectFormatError(() => parseTFCheckpointState('model_checkpoint_path: "\\377"'), /not valid UTF-8/);
+    expectFormatError(() => parseTFCheckpointState('junk'), /line 1: not a "field: value" line/);
+    expectFormatError(() => parseTFCheckpointState('model_checkpoint_path: "a"\nfoo: "bar"'), /line 2: unexpected field foo/);
   });
 
   it('resolves a folder, a prefix, an .index path, a moved absolute path, and says what is missing', async () => {
     const d = path.join(dir, 'resolve');
     const prefix = await writeTfCheckpoint(d, 'UGATIT.model-5', [{ name: 'w', shape: [1], values: new Float32Array([1]) }]);
-    expect(await resolveTfCheckpointPrefix(d)).toBe(prefix);
-    expect(await resolveTfCheckpointPrefix(prefix)).toBe(prefix);
-    expect(await resolveTfCheckpointPrefix(`${prefix}.index`)).toBe(prefix);
+    expect(await resolveTFCheckpointPrefix(d)).toBe(prefix);
+    expect(await resolveTFCheckpointPrefix(prefix)).toBe(prefix);
+    expect(await resolveTFCheckpointPrefix(`${prefix}.index`)).toBe(prefix);
     await writeFile(path.join(d, 'checkpoint'), 'model_checkpoint_path: "/gone/elsewhere/UGATIT.model-5"\n');
-    expect(await resolveTfCheckpointPrefix(d)).toBe(prefix);
+    expect(await resolveTFCheckpointPrefix(d)).toBe(prefix);
     await writeFile(path.join(d, 'checkpoint'), 'model_checkpoint_path: "UGATIT.model-6"\n');
-    await expectRejects(resolveTfCheckpointPrefix(d), /names checkpoint "UGATIT.model-6".*UGATIT.model-6.index does not exist/);
+    await expectRejects(resolveTFCheckpointPrefix(d), /names checkpoint "UGATIT.model-6".*UGATIT.model-6.index does not exist/);
     await rm(path.join(d, 'checkpoint'));
-    expect(await resolveTfCheckpointPrefix(d)).toBe(prefix);
+    expect(await resolveTFCheckpointPrefix(d)).toBe(prefix);
     await copyFile(`${prefix}.index`, path.join(d, 'other.index'));
-    await expectRejects(resolveTfCheckpointPrefix(d), /no "checkpoint" file and 2 .index files \(UGATIT.model-5.index, other.index\)/);
+    await expectRejects(resolveTFCheckpointPrefix(d), /no "checkpoint" file and 2 .index files \(UGATIT.model-5.index, other.index\)/);
     await mkdir(path.join(dir, 'empty'), { recursive: true });
-    await expectRejects(resolveTfCheckpointPrefix(path.join(dir, 'empty')), /neither a TensorFlow "checkpoint" file nor a .index file/);
-    await expectRejects(resolveTfCheckpointPrefix(path.join(dir, 'nothing-here')), /neither a checkpoint folder, a checkpoint prefix/);
+    await expectRejects(resolveTFCheckpointPrefix(path.join(dir, 'empty')), /neither a TensorFlow "checkpoint" file nor a .index file/);
+    await expectRejects(resolveTFCheckpointPrefix(path.join(dir, 'nothing-here')), /neither a checkpoint folder, a checkpoint prefix/);
   });
 });
 
@@ -188,49 +188,49 @@ describe('refusals', () => {
 
   it('refuses broken tables: footer, magic, block CRC, compression, restarts, order, separators', () => {
     const { index } = buildTfBundle(tensors);
-    expectFormatError(() => parseTfBundleIndex(index.subarray(0, 40)), /footer: file is 40 bytes/);
+    expectFormatError(() => parseTFBundleIndex(index.subarray(0, 40)), /footer: file is 40 bytes/);
     const magic = index.slice();
     magic[magic.length - 1] ^= 1;
-    expectFormatError(() => parseTfBundleIndex(magic), /footer: magic number/);
+    expectFormatError(() => parseTFBundleIndex(magic), /footer: magic number/);
     const flipped = index.slice();
     flipped[3] ^= 0x10;
-    expectFormatError(() => parseTfBundleIndex(flipped), /data block 0: CRC-32C .* does not match/);
+    expectFormatError(() => parseTFBundleIndex(flipped), /data block 0: CRC-32C .* does not match/);
     // A snappy block with a valid CRC.
     const block = encodeBlock([[new Uint8Array(0), bundleHeaderProto()]]);
     const snappy = assembleTable([block], [new Uint8Array(0)]);
     snappy[block.length] = 1;
     new DataView(snappy.buffer).setUint32(block.length + 1, maskCrc32c(crc32c(snappy.subarray(0, block.length + 1))), true);
-    expectFormatError(() => parseTfBundleIndex(snappy), /compression type 1 \(snappy\) is not supported/);
+    expectFormatError(() => parseTFBundleIndex(snappy), /compression type 1 \(snappy\) is not supported/);
     const badRestart = encodeBlock([[new Uint8Array(0), bundleHeaderProto()], [enc('w'), entry()]], 16);
     new DataView(badRestart.buffer).setUint32(badRestart.length - 8, 3, true);
-    expectFormatError(() => parseTfBundleIndex(assembleTable([badRestart], [enc('w')])), /restart point 0 at byte 3/);
+    expectFormatError(() => parseTFBundleIndex(assembleTable([badRestart], [enc('w')])), /restart point 0 at byte 3/);
     const tooMany = encodeBlock([[new Uint8Array(0), bundleHeaderProto()]]);
     new DataView(tooMany.buffer).setUint32(tooMany.length - 4, 1000, true);
-    expectFormatError(() => parseTfBundleIndex(assembleTable([tooMany], [new Uint8Array(0)])), /1000 restart points cannot fit/);
+    expectFormatError(() => parseTFBundleIndex(assembleTable([tooMany], [new Uint8Array(0)])), /1000 restart points cannot fit/);
     const unordered = assembleTable([encodeBlock([[new Uint8Array(0), bundleHeaderProto()], [enc('x'), entry()], [enc('w'), entry()]], 1)], [enc('x')]);
-    expectFormatError(() => parseTfBundleIndex(unordered), /not in strictly increasing order/);
+    expectFormatError(() => parseTFBundleIndex(unordered), /not in strictly increasing order/);
     const lowSeparator = assembleTable([encodeBlock([[new Uint8Array(0), bundleHeaderProto()], [enc('w'), entry()]])], [enc('a')]);
-    expectFormatError(() => parseTfBundleIndex(lowSeparator), /above its index entry's separator/);
+    expectFormatError(() => parseTFBundleIndex(lowSeparator), /above its index entry's separator/);
     const twice = encodeBlock([[new Uint8Array(0), bundleHeaderProto()]]);
     const overlap = assembleTable([twice], [new Uint8Array(0)], { indexBlock: encodeBlock([[enc('a'), Uint8Array.of(0, twice.length)], [enc('b'), Uint8Array.of(0, twice.length)]], 1) });
-    expectFormatError(() => parseTfBundleIndex(overlap), /data block 1: starts at byte 0, inside the previous block/);
+    expectFormatError(() => parseTFBundleIndex(overlap), /data block 1: starts at byte 0, inside the previous block/);
     const sharedTooMuch = encodeBlock([[new Uint8Array(0), bundleHeaderProto()]]);
     sharedTooMuch[0] = 5;
-    expectFormatError(() => parseTfBundleIndex(assembleTable([sharedTooMuch], [new Uint8Array(0)])), /shares 5 key bytes but the previous key has 0/);
+    expectFormatError(() => parseTFBundleIndex(assembleTable([sharedTooMuch], [new Uint8Array(0)])), /shares 5 key bytes but the previous key has 0/);
   });
 
   it('refuses bad headers and entries', () => {
-    expectFormatError(() => parseTfBundleIndex(table([[enc('w'), entry()]])), /first entry is not the header/);
-    expectFormatError(() => parseTfBundleIndex(table([[new Uint8Array(0), Uint8Array.of(0x08, 0x01, 0x10, 0x01)]])), /big-endian bundles are not supported/);
-    expectFormatError(() => parseTfBundleIndex(table([[new Uint8Array(0), Uint8Array.of(0x08, 0x01, 0x1a, 0x02, 0x10, 0x05)]])), /readers of version ≥ 5.*implements version 1/);
-    expectFormatError(() => parseTfBundleIndex(table([[new Uint8Array(0), Uint8Array.of(0x08, 0x01, 0x1a, 0x03, 0x1a, 0x01, 0x01)]])), /bad: 1/);
-    expectFormatError(() => parseTfBundleIndex(table([[new Uint8Array(0), Uint8Array.of(0x08, 0x00)]])), /num_shards 0 is not in/);
+    expectFormatError(() => parseTFBundleIndex(table([[enc('w'), entry()]])), /first entry is not the header/);
+    expectFormatError(() => parseTFBundleIndex(table([[new Uint8Array(0), Uint8Array.of(0x08, 0x01, 0x10, 0x01)]])), /big-endian bundles are not supported/);
+    expectFormatError(() => parseTFBundleIndex(table([[new Uint8Array(0), Uint8Array.of(0x08, 0x01, 0x1a, 0x02, 0x10, 0x05)]])), /readers of version ≥ 5.*implements version 1/);
+    expectFormatError(() => parseTFBundleIndex(table([[new Uint8Array(0), Uint8Array.of(0x08, 0x01, 0x1a, 0x03, 0x1a, 0x01, 0x01)]])), /bad: 1/);
+    expectFormatError(() => parseTFBundleIndex(table([[new Uint8Array(0), Uint8Array.of(0x08, 0x00)]])), /num_shards 0 is not in/);
     const header = bundleHeaderProto();
-    expectFormatError(() => parseTfBundleIndex(table([[new Uint8Array(0), header], [enc('w'), entry({ shardId: 1 })]])), /entry "w".*shard_id 1 is not below num_shards 1/);
-    expectFormatError(() => parseTfBundleIndex(table([[new Uint8Array(0), header], [enc('w'), entry({ size: 12 })]])), /entry "w".*12 bytes for shape \[2\] of float32 \(expected 8\)/);
-    expectFormatError(() => parseTfBundleIndex(table([[new Uint8Array(0), header], [enc('w'), Uint8Array.of(0x08, 0x01, 0x13)]])), /entry "w".*wire type 3/);
-    expectFormatError(() => parseTfBundleIndex(table([[new Uint8Array(0), header], [enc('w'), Uint8Array.of(0x12, 0x05, 0x12, 0x01)]])), /entry "w": field 2 claims 5 bytes but 2 remain/);
-    expectFormatError(() => parseTfBundleIndex(table([[new Uint8Array(0), header], [Uint8Array.of(0xff), entry()]])), /key of entry 1 is not valid UTF-8/);
+    expectFormatError(() => parseTFBundleIndex(table([[new Uint8Array(0), header], [enc('w'), entry({ shardId: 1 })]])), /entry "w".*shard_id 1 is not below num_shards 1/);
+    expectFormatError(() => parseTFBundleIndex(table([[new Uint8Array(0), header], [enc('w'), entry({ size: 12 })]])), /entry "w".*12 bytes for shape \[2\] of float32 \(expected 8\)/);
+    expectFormatError(() => parseTFBundleIndex(table([[new Uint8Array(0), header], [enc('w'), Uint8Array.of(0x08, 0x01, 0x13)]])), /entry "w".*wire type 3/);
+    expectFormatError(() => parseTFBundleIndex(table([[new Uint8Array(0), header], [enc('w'), Uint8Array.of(0x12, 0x05, 0x12, 0x01)]])), /entry "w": field 2 claims 5 bytes but 2 remain/);
+    expectFormatError(() => parseTFBundleIndex(table([[new Uint8Array(0), header], [Uint8Array.of(0xff), entry()]])), /key of entry 1 is not valid UTF-8/);
   });
 
   it('refuses at read time what cannot become a tensor, before allocating', async () => {
@@ -241,21 +241,21 @@ describe('refusals', () => {
       string: table([[new Uint8Array(0), header], [enc('w'), entry({ dtype: 7, size: 3 })]]),
       huge: table([[new Uint8Array(0), header], [enc('w'), entry({ shape: [2 ** 20, 2 ** 10], size: 2 ** 32 })]]),
     };
-    expectFormatError(() => readTfBundle(indexes.sliced, [new Uint8Array(8)]), /partitioned \(sliced\) variable/);
-    expectFormatError(() => readTfBundle(indexes.string, [new Uint8Array(8)]), /dtype string cannot be read/);
-    expectFormatError(() => readTfBundle(indexes.huge, [new Uint8Array(8)]), /more than 536870912 elements/);
+    expectFormatError(() => readTFBundle(indexes.sliced, [new Uint8Array(8)]), /partitioned \(sliced\) variable/);
+    expectFormatError(() => readTFBundle(indexes.string, [new Uint8Array(8)]), /dtype string cannot be read/);
+    expectFormatError(() => readTFBundle(indexes.huge, [new Uint8Array(8)]), /more than 536870912 elements/);
     const { index, data } = buildTfBundle(tensors);
-    expectFormatError(() => readTfBundle(index, [data.subarray(0, 10)]), /data shard 0: entry "x" spans bytes \[8, 12\) but the shard has 10/);
+    expectFormatError(() => readTFBundle(index, [data.subarray(0, 10)]), /data shard 0: entry "x" spans bytes \[8, 12\) but the shard has 10/);
     const corrupt = data.slice();
     corrupt[9] ^= 1;
-    expectFormatError(() => readTfBundle(index, [corrupt]), /entry "x": CRC-32C .* \(corrupted data file\)/);
-    expectFormatError(() => readTfBundle(index, []), /0 data shards given, the header declares 1/);
+    expectFormatError(() => readTFBundle(index, [corrupt]), /entry "x": CRC-32C .* \(corrupted data file\)/);
+    expectFormatError(() => readTFBundle(index, []), /0 data shards given, the header declares 1/);
   });
 
   it('refuses missing and truncated shards and unknown names when streaming', async () => {
     const d = path.join(dir, 'broken');
     const prefix = await writeTfCheckpoint(d, 'm', tensors);
-    const ckpt = await openTfCheckpoint(d);
+    const ckpt = await openTFCheckpoint(d);
     try {
       await expectRejects(ckpt.readTensor('nope'), /no variable named "nope"/);
       await truncate(`${prefix}.data-00000-of-00001`, 10);
@@ -264,7 +264,7 @@ describe('refusals', () => {
       await ckpt.close();
     }
     await rm(`${prefix}.data-00000-of-00001`);
-    const again = await openTfCheckpoint(d);
+    const again = await openTFCheckpoint(d);
     await expectRejects(again.readTensor('w'), /m\.data-00000-of-00001: data shard is missing/);
     await again.close();
   });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { UgatitFormatError } from '../../src/errors';
+import { UGATITFormatError } from '../../src/errors';
 import { readSafetensors } from '../../src/io/safetensors';
 import { readTorchCheckpoint } from '../../src/io/torch-checkpoint';
 import { useBackend } from '../helpers/backends';
@@ -27,7 +27,7 @@ function expectFormatError(f: () => unknown, pattern: RegExp): void {
   } catch (e) {
     error = e;
   }
-  expect(error, 'expected a UgatitFormatError').toBeInstanceOf(UgatitFormatError);
+  expect(error, 'expected a UGATITFormatError').toBeInstanceOf(UGATITFormatError);
   expect((error as Error).message).toMatch(pattern);
 }
 

@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { UgatitFormatError } from '../../src/errors';
+import { UGATITFormatError } from '../../src/errors';
 import { crc32, readZip } from '../../src/io/zip';
 import { buildZip } from './builders';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 
 function expectFormatError(f: () => unknown, pattern: RegExp): void {
-  expect(f).toThrow(UgatitFormatError);
+  expect(f).toThrow(UGATITFormatError);
   expect(f).toThrow(pattern);
 }
 

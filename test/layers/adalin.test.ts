@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, expect, it } from 'vitest';
-import { AdaLIN, adaLIN, adaLinNormalize } from '../../src/layers/adalin';
+import { AdaLIN, adaLIN, adaLINNormalize } from '../../src/layers/adalin';
 import { ClipConstraint } from '../../src/layers/clip-constraint';
 import { describeEachBackend, useBackend } from '../helpers/backends';
 import { expectLayerContract } from '../helpers/layer-contract';
@@ -43,13 +43,13 @@ describeEachBackend('AdaLIN on %s', (backend) => {
   });
 
   // torch.var is unbiased by default: the reference divides by n − 1.
-  it.each([true, false])('adaLinNormalize equals the reference formula in float64 (unbiased %s)', (unbiased) => {
+  it.each([true, false])('adaLINNormalize equals the reference formula in float64 (unbiased %s)', (unbiased) => {
     const shape = [2, 3, 3, 2];
     const x = tf.randomNormal(shape, 0.5, 2, 'float32', 21);
     const rho = tf.tensor1d([0.9, 0.25]);
     const gamma = tf.randomNormal([2, 2], 1, 0.5, 'float32', 22);
     const beta = tf.randomNormal([2, 2], 0, 1, 'float32', 23);
-    const y = adaLinNormalize(x as tf.Tensor4D, rho as tf.Tensor1D, gamma as tf.Tensor2D, beta as tf.Tensor2D, 1e-5, unbiased);
+    const y = adaLINNormalize(x as tf.Tensor4D, rho as tf.Tensor1D, gamma as tf.Tensor2D, beta as tf.Tensor2D, 1e-5, unbiased);
     const expected = adaLinJs(x.dataSync(), shape, rho.dataSync(), gamma.dataSync(), beta.dataSync(), 1e-5, unbiased);
     expect(relativeError(y.dataSync(), expected)).toBeLessThan(1e-5);
     // The two variance conventions really differ on a 3×3 image.

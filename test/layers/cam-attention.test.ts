@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, expect, it } from 'vitest';
-import { CAMAttention, camAttention, camAttentionLayer } from '../../src/layers/cam-attention';
+import { CAMAttention, applyCAMAttention, camAttention } from '../../src/layers/cam-attention';
 import { spectralNormalizeKernel } from '../../src/layers/spectral-norm';
 import { describeEachBackend, useBackend } from '../helpers/backends';
 import { expectLayerContract } from '../helpers/layer-contract';
@@ -25,7 +25,7 @@ describeEachBackend('CAMAttention on %s', (backend) => {
 
   it('passes the layer contract as the generator variant (ReLU, plain logit weights)', async () => {
     const { config } = await expectLayerContract({
-      make: () => camAttentionLayer({ name: 'cam' }),
+      make: () => camAttention({ name: 'cam' }),
       inputShapes: [[2, 3, 4, 5]],
       outputShapes: [[2, 3, 4, 5], [2, 2], [2, 3, 4, 1]],
       trainableWeights: 4,
@@ -35,7 +35,7 @@ describeEachBackend('CAMAttention on %s', (backend) => {
 
   it.each([true, false])('passes the layer contract as the discriminator variant (training %s)', async (training) => {
     const { config } = await expectLayerContract({
-      make: () => camAttentionLayer({ activation: 'leakyRelu', spectralNorm: true, name: 'cam' }),
+      make: () => camAttention({ activation: 'leakyRelu', spectralNorm: true, name: 'cam' }),
       inputShapes: [[2, 3, 3, 4]],
       outputShapes: [[2, 3, 3, 4], [2, 2], [2, 3, 3, 1]],
       trainableWeights: 4,
@@ -46,7 +46,7 @@ describeEachBackend('CAMAttention on %s', (backend) => {
   });
 
   it('the generator variant equals the reference concatenation formula', () => {
-    const layer = camAttentionLayer();
+    const layer = camAttention();
     const x = tf.randomNormal([2, 3, 3, 4], 0, 1, 'float32', 51) as tf.Tensor4D;
     const out = layer.apply(x) as tf.Tensor[];
     const gap = weight(layer, 'gap_fc_kernel') as tf.Tensor2D;
@@ -59,7 +59,7 @@ describeEachBackend('CAMAttention on %s', (backend) => {
   });
 
   it('the discriminator variant normalises the logit weights but scales the channels by the raw ones (reference quirk)', () => {
-    const layer = camAttentionLayer({ activation: 'leakyRelu', spectralNorm: true });
+    const layer = camAttention({ activation: 'leakyRelu', spectralNorm: true });
     const x = tf.randomNormal([2, 3, 3, 4], 0, 1, 'float32', 52) as tf.Tensor4D;
     tf.dispose(layer.apply(x, { training: true }) as tf.Tensor[]);
     const out = layer.apply(x) as tf.Tensor[];
@@ -72,7 +72,7 @@ describeEachBackend('CAMAttention on %s', (backend) => {
     });
     out.forEach((t, i) => expect(relativeError(t.dataSync(), expected[i].dataSync()), `output ${i}`).toBeLessThan(1e-5));
     // With the normalised weights for the scaling too, the features would differ.
-    const normalisedScaling = tf.tidy(() => camAttention(x, {
+    const normalisedScaling = tf.tidy(() => applyCAMAttention(x, {
       gapLogitKernel: weight(layer, 'gap_fc_kernel') as tf.Tensor2D, gmpLogitKernel: weight(layer, 'gmp_fc_kernel') as tf.Tensor2D,
       gapScale: tf.div(weight(layer, 'gap_fc_kernel'), 3) as tf.Tensor2D, gmpScale: tf.div(weight(layer, 'gmp_fc_kernel'), 3) as tf.Tensor2D,
       convKernel: weight(layer, 'conv1x1_kernel') as tf.Tensor4D, convBias: weight(layer, 'conv1x1_bias') as tf.Tensor1D,
@@ -83,7 +83,7 @@ describeEachBackend('CAMAttention on %s', (backend) => {
   });
 
   it('the discriminator variant changes u, v with training: true and keeps them with training: false', () => {
-    const layer = camAttentionLayer({ activation: 'leakyRelu', spectralNorm: true });
+    const layer = camAttention({ activation: 'leakyRelu', spectralNorm: true });
     const x = tf.randomNormal([1, 2, 2, 3], 0, 1, 'float32', 53);
     const state = () => ['gap_fc_u', 'gap_fc_v', 'gmp_fc_u', 'gmp_fc_v'].map((n) => Array.from(weight(layer, n).dataSync()));
     tf.dispose(layer.apply(x, { training: false }) as tf.Tensor[]);
@@ -109,7 +109,7 @@ describeEachBackend('CAMAttention on %s', (backend) => {
     { args: { sharedFc: true, spectralNorm: true, normalizedScale: true, iterateInInference: true, activation: 'leakyRelu' as const }, trainable: 4, nonTrainable: 2, shape: [2, 3, 3, 4] },
   ])('passes the layer contract in the TensorFlow layouts ($args)', async ({ args, trainable, nonTrainable, shape }) => {
     const { config } = await expectLayerContract({
-      make: () => camAttentionLayer({ ...args, name: 'cam' }),
+      make: () => camAttention({ ...args, name: 'cam' }),
       inputShapes: [shape],
       outputShapes: [shape, [shape[0]!, 2], [...shape.slice(0, 3), 1]],
       trainableWeights: trainable,
@@ -119,7 +119,7 @@ describeEachBackend('CAMAttention on %s', (backend) => {
   });
 
   it('sharedFc: one FC with a bias gives both logits, and w + b re-weights both halves (TensorFlow generator)', () => {
-    const layer = camAttentionLayer({ sharedFc: true });
+    const layer = camAttention({ sharedFc: true });
     const x = tf.randomNormal([2, 3, 3, 4], 0, 1, 'float32', 54) as tf.Tensor4D;
     const out = layer.apply(x) as tf.Tensor[];
     const expected = tf.tidy(() => {
@@ -136,7 +136,7 @@ describeEachBackend('CAMAttention on %s', (backend) => {
   });
 
   it('separateLogitFc: the logits come from their own FC, fc only re-weights (TensorFlow before 2019-08-20)', () => {
-    const layer = camAttentionLayer({ sharedFc: true, separateLogitFc: true });
+    const layer = camAttention({ sharedFc: true, separateLogitFc: true });
     const x = tf.randomNormal([2, 3, 3, 4], 0, 1, 'float32', 55) as tf.Tensor4D;
     const out = layer.apply(x) as tf.Tensor[];
     const expected = tf.tidy(() => {
@@ -152,7 +152,7 @@ describeEachBackend('CAMAttention on %s', (backend) => {
   });
 
   it.each([true, false])('TensorFlow discriminator: logits pool·w/‖w‖ + b, re-weighting by w/‖w‖ + b (normalizedScale %s: raw w + b), u := sign(u) on every call', (normalizedScale) => {
-    const layer = camAttentionLayer({ activation: 'leakyRelu', spectralNorm: true, sharedFc: true, normalizedScale, iterateInInference: true });
+    const layer = camAttention({ activation: 'leakyRelu', spectralNorm: true, sharedFc: true, normalizedScale, iterateInInference: true });
     const x = tf.randomNormal([2, 3, 3, 4], 0, 1, 'float32', 56) as tf.Tensor4D;
     tf.dispose(layer.apply(x) as tf.Tensor[]);
     tf.tidy(() => { layer.weights.find((w) => w.originalName.endsWith('/fc_u'))!.write(tf.tensor1d([-0.3])); });
@@ -173,10 +173,10 @@ describeEachBackend('CAMAttention on %s', (backend) => {
   });
 
   it('refuses option combinations no reference has, naming them', () => {
-    expect(() => camAttentionLayer({ separateLogitFc: true })).toThrow(/separateLogitFc needs sharedFc and no spectralNorm/);
-    expect(() => camAttentionLayer({ sharedFc: true, separateLogitFc: true, spectralNorm: true })).toThrow(/separateLogitFc needs sharedFc and no spectralNorm/);
-    expect(() => camAttentionLayer({ normalizedScale: true })).toThrow(/normalizedScale needs spectralNorm/);
-    expect(() => camAttentionLayer({ iterateInInference: true })).toThrow(/iterateInInference needs spectralNorm/);
+    expect(() => camAttention({ separateLogitFc: true })).toThrow(/separateLogitFc needs sharedFc and no spectralNorm/);
+    expect(() => camAttention({ sharedFc: true, separateLogitFc: true, spectralNorm: true })).toThrow(/separateLogitFc needs sharedFc and no spectralNorm/);
+    expect(() => camAttention({ normalizedScale: true })).toThrow(/normalizedScale needs spectralNorm/);
+    expect(() => camAttention({ iterateInInference: true })).toThrow(/iterateInInference needs spectralNorm/);
   });
 
   it('rejects an unknown activation, naming it', () => {

@@ -1,17 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, expect, it } from 'vitest';
-import { ILN, iln, layerInstanceNormalize } from '../../src/layers/layer-instance-norm';
+import { LayerInstanceNorm, layerInstanceNorm, layerInstanceNormalize } from '../../src/layers/layer-instance-norm';
 import { ClipConstraint } from '../../src/layers/clip-constraint';
 import { describeEachBackend, useBackend } from '../helpers/backends';
 import { expectLayerContract } from '../helpers/layer-contract';
 import { adaLinJs, relativeError } from './norm-reference';
 
-describeEachBackend('ILN on %s', (backend) => {
+describeEachBackend('LayerInstanceNorm on %s', (backend) => {
   beforeAll(() => useBackend(backend));
 
   it('passes the layer contract (ρ, γ, β trainable)', async () => {
     const { config } = await expectLayerContract({
-      make: () => iln({ rhoInit: 0.3, unbiased: false, name: 'norm' }),
+      make: () => layerInstanceNorm({ rhoInit: 0.3, unbiased: false, name: 'norm' }),
       inputShapes: [[2, 4, 4, 3]],
       outputShapes: [[2, 4, 4, 3]],
       trainableWeights: 3,
@@ -20,7 +20,7 @@ describeEachBackend('ILN on %s', (backend) => {
   });
 
   it('initialises ρ to 0, γ to 1, β to 0 and clips ρ into [0, 1]', () => {
-    const layer = iln();
+    const layer = layerInstanceNorm();
     const x = tf.randomNormal([1, 3, 3, 2]);
     tf.dispose(layer.apply(x) as tf.Tensor);
     const [rho, gamma, beta] = layer.getWeights();
@@ -45,6 +45,6 @@ describeEachBackend('ILN on %s', (backend) => {
   });
 
   it('rejects ρ outside [0, 1], naming it', () => {
-    expect(() => new ILN({ rhoInit: 1.5 })).toThrow(/rhoInit must be in \[0, 1\], received 1\.5/);
+    expect(() => new LayerInstanceNorm({ rhoInit: 1.5 })).toThrow(/rhoInit must be in \[0, 1\], received 1\.5/);
   });
 });

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, expect, it } from 'vitest';
 import { MinInputSize, minInputSize } from '../../src/layers/min-input-size';
-import { UgatitConfigError } from '../../src/errors';
+import { UGATITConfigError } from '../../src/errors';
 import { describeEachBackend, useBackend } from '../helpers/backends';
 import { expectLayerContract } from '../helpers/layer-contract';
 
@@ -29,7 +29,7 @@ describeEachBackend('MinInputSize on %s', (backend) => {
     const layer = minInputSize({ minSize: 24, name: 'input_size' });
     for (const shape of [[1, 23, 30, 3], [1, 30, 23, 3]]) {
       const x = tf.zeros(shape);
-      expect(() => layer.apply(x)).toThrow(UgatitConfigError);
+      expect(() => layer.apply(x)).toThrow(UGATITConfigError);
       expect(() => layer.apply(x)).toThrow(new RegExp(`input of ${shape[1]}×${shape[2]} px is smaller than the 24×24 px`));
       x.dispose();
     }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, expect, it } from 'vitest';
-import { ReflectionPad2D, reflectionPad2D, reflectionPad2d } from '../../src/layers/reflection-pad-2d';
-import { UgatitConfigError } from '../../src/errors';
+import { ReflectionPad2D, reflectionPad2D, padReflect } from '../../src/layers/reflection-pad-2d';
+import { UGATITConfigError } from '../../src/errors';
 import { describeEachBackend, useBackend } from '../helpers/backends';
 import { expectLayerContract } from '../helpers/layer-contract';
 
@@ -39,7 +39,7 @@ describeEachBackend('ReflectionPad2D on %s', (backend) => {
   it('pads as PyTorch does (a plain float64 reflection)', () => {
     const shape = [2, 4, 5, 3];
     const x = tf.randomNormal(shape, 0, 1, 'float32', 3);
-    const y = reflectionPad2d(x as tf.Tensor4D, 3);
+    const y = padReflect(x as tf.Tensor4D, 3);
     expect(y.shape).toEqual([2, 10, 11, 3]);
     const expected = reflectJs(Float64Array.from(x.dataSync()), shape, 3);
     expect(Array.from(y.dataSync())).toEqual(Array.from(Float32Array.from(expected)));
@@ -66,7 +66,7 @@ describeEachBackend('ReflectionPad2D on %s', (backend) => {
       const minus = xs.slice(); minus[i] -= h;
       return (f(plus) - f(minus)) / (2 * h);
     });
-    const ours = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(reflectionPad2d(v as tf.Tensor4D, pad), r)))(x);
+    const ours = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(padReflect(v as tf.Tensor4D, pad), r)))(x);
     const builtin = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.mirrorPad(v as tf.Tensor4D, [[0, 0], [pad, pad], [pad, pad], [0, 0]], 'reflect'), r)))(x);
     const o = ours.dataSync();
     const worst = Math.max(...Array.from(fd, (e, i) => Math.abs(o[i] - e)));
@@ -90,7 +90,7 @@ describeEachBackend('ReflectionPad2D on %s', (backend) => {
     for (const pad of [[1, 2], [1, 0], [0, 2], [3, 1]] as Array<[number, number]>) {
       const shape = [2, 5, 4, 3];
       const x = tf.randomNormal(shape, 0, 1, 'float32', 4);
-      const y = reflectionPad2d(x as tf.Tensor4D, pad);
+      const y = padReflect(x as tf.Tensor4D, pad);
       expect(y.shape).toEqual([2, 5 + pad[0] + pad[1], 4 + pad[0] + pad[1], 3]);
       expect(Array.from(y.dataSync()), `[${pad}]`).toEqual(Array.from(Float32Array.from(reflectJs(Float64Array.from(x.dataSync()), shape, pad))));
       tf.dispose([x, y]);
@@ -120,7 +120,7 @@ describeEachBackend('ReflectionPad2D on %s', (backend) => {
       const minus = xs.slice(); minus[i] -= h;
       return (f(plus) - f(minus)) / (2 * h);
     });
-    const ours = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(reflectionPad2d(v as tf.Tensor4D, pad), r)))(x);
+    const ours = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(padReflect(v as tf.Tensor4D, pad), r)))(x);
     const o = ours.dataSync();
     const worst = Math.max(...Array.from(fd, (e, i) => Math.abs(o[i] - e)));
     expect(worst).toBeLessThan(1e-5 * Math.max(...Array.from(fd, Math.abs)));
@@ -131,12 +131,12 @@ describeEachBackend('ReflectionPad2D on %s', (backend) => {
     expect(() => reflectionPad2D({ padding: [1, -2] })).toThrow(/padding must be a non-negative integer or \[before, after\] of them, received \[1,-2\]/);
     expect(() => reflectionPad2D({ padding: [1] as unknown as [number, number] })).toThrow(/received \[1\]/);
     const small = tf.zeros([1, 2, 8, 1]) as tf.Tensor4D;
-    expect(() => reflectionPad2d(small, [1, 2])).toThrow(/padding \[1, 2\] needs height and width above 2, received 2×8/);
+    expect(() => padReflect(small, [1, 2])).toThrow(/padding \[1, 2\] needs height and width above 2, received 2×8/);
     small.dispose();
     expect(() => reflectionPad2D({ padding: -1 })).toThrow(/padding must be a non-negative integer, received -1/);
-    expect(() => new ReflectionPad2D({ padding: 1.5 })).toThrow(UgatitConfigError);
+    expect(() => new ReflectionPad2D({ padding: 1.5 })).toThrow(UGATITConfigError);
     const x = tf.zeros([1, 3, 8, 1]) as tf.Tensor4D;
-    expect(() => reflectionPad2d(x, 3)).toThrow(/padding 3 needs height and width above 3, received 3×8/);
+    expect(() => padReflect(x, 3)).toThrow(/padding 3 needs height and width above 3, received 3×8/);
     const flat = tf.zeros([3, 8, 1]);
     expect(() => reflectionPad2D({ padding: 1 }).apply(flat)).toThrow(/rank-4 NHWC tensor, received shape \[3,8,1\]/);
     tf.dispose([x, flat]);

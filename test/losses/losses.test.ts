@@ -12,7 +12,7 @@ import {
   lsganGeneratorLoss,
   mseLoss,
 } from '../../src/losses';
-import { UgatitConfigError } from '../../src/errors';
+import { UGATITConfigError } from '../../src/errors';
 import { describeEachBackend, useBackend } from '../helpers/backends';
 
 // Plain float64 references: the definitions, written out.
@@ -116,7 +116,7 @@ describeEachBackend('losses on %s', (backend) => {
 
   it('bceWithLogitsLoss rejects a target of another shape', () => {
     tf.tidy(() => {
-      expect(() => bceWithLogitsLoss(tf.zeros([2, 1]), tf.zeros([2]))).toThrow(UgatitConfigError);
+      expect(() => bceWithLogitsLoss(tf.zeros([2, 1]), tf.zeros([2]))).toThrow(UGATITConfigError);
       expect(() => bceWithLogitsLoss(tf.zeros([2, 1]), tf.zeros([2]))).toThrow(
         /target shape \[2\] must equal logits shape \[2,1\]/,
       );

@@ -3,7 +3,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   createDiscriminator, createGenerator, discriminatorMinInputSize, exportTorchStateDict, loadTorchStateDict, networkFlavor,
-  UgatitConfigError, UgatitFormatError,
+  UGATITConfigError, UGATITFormatError,
 } from '../../src';
 import type { DiscriminatorConfig, GeneratorConfig, NamedTensors } from '../../src';
 import { describeEachBackend, useBackend } from '../helpers/backends';
@@ -156,7 +156,7 @@ describe('TensorFlow flavours on cpu', () => {
     expect(() => createGenerator({ flavor: 'tf', unbiasedVariance: true })).toThrow(/uses biased variances .* contradicts it/);
     expect(() => createGenerator({ smoothing: false })).toThrow(/smoothing is the TensorFlow reference's flag/);
     expect(() => createGenerator({ flavor: 'keras' as 'tf' })).toThrow(/flavor must be one of pytorch, tf, tf-original, received "keras"/);
-    expect(() => createDiscriminator({ flavor: 'keras' as 'tf' })).toThrow(UgatitConfigError);
+    expect(() => createDiscriminator({ flavor: 'keras' as 'tf' })).toThrow(UGATITConfigError);
   });
 });
 
@@ -179,7 +179,7 @@ describe('state_dict import on cpu', () => {
     const snapshot = exportTorchStateDict(target);
     let error: unknown;
     try { loadTorchStateDict(target, broken); } catch (e) { error = e; }
-    expect(error).toBeInstanceOf(UgatitFormatError);
+    expect(error).toBeInstanceOf(UGATITFormatError);
     expect((error as Error).message).toMatch(
       /missing keys: gamma\.weight, UpBlock1_1\.norm2\.rho\. unexpected keys: extra\.weight, num_batches_tracked\. shape mismatches: DownBlock\.1\.weight: expected \[2,3,7,7\], received \[8,3,7,7\]/);
     // Nothing was written.
@@ -210,7 +210,7 @@ describe('state_dict import on cpu', () => {
     const input = tfl.input({ shape: [3] });
     const other = tfl.model({ inputs: input, outputs: tfl.layers.dense({ units: 1 }).apply(input) as tfl.SymbolicTensor, name: 'mlp' });
     expect(() => loadTorchStateDict(other, sd)).toThrow(/mlp was not built by createGenerator or createDiscriminator/);
-    expect(() => exportTorchStateDict(other)).toThrow(UgatitFormatError);
+    expect(() => exportTorchStateDict(other)).toThrow(UGATITFormatError);
     tf.dispose(Object.values(sd));
     gen.dispose();
     dis.dispose();
@@ -245,7 +245,7 @@ describe('bad configurations and inputs on cpu', () => {
   const expectConfigError = (f: () => unknown, pattern: RegExp) => {
     let error: unknown;
     try { f(); } catch (e) { error = e; }
-    expect(error, `expected a UgatitConfigError matching ${pattern}`).toBeInstanceOf(UgatitConfigError);
+    expect(error, `expected a UGATITConfigError matching ${pattern}`).toBeInstanceOf(UGATITConfigError);
     expect((error as Error).message).toMatch(pattern);
   };
 

@@ -3,8 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadLayersModelFromDir, loadTfCheckpoint, networkFlavor, saveLayersModelToDir } from '../../src';
-import type { NamedTensors, NetworkName, TfCheckpointModels } from '../../src';
+import { loadLayersModelFromDir, loadTFCheckpoint, networkFlavor, saveLayersModelToDir } from '../../src';
+import type { NamedTensors, NetworkName, TFCheckpointModels } from '../../src';
 import { describeEachBackend, useBackend } from '../helpers/backends';
 import { expectCloseRelativeToMax, worstDifference } from '../helpers/fixtures';
 import { TF_CASES, tfCheckpointDir, tfForward, tfManifest } from '../helpers/tf-fixtures';
@@ -34,12 +34,12 @@ describeEachBackend('official TensorFlow checkpoints on %s', (backend) => {
   describe.each(TF_CASES)('%s', (name) => {
     const { config, tensors } = tfManifest.cases[name]!;
     let golden: NamedTensors;
-    let nets: TfCheckpointModels;
+    let nets: TFCheckpointModels;
     let before = 0;
     beforeAll(async () => {
       before = tf.memory().numTensors;
       golden = tfForward(name);
-      nets = await loadTfCheckpoint(tfCheckpointDir(name), config.light ? { imgSize: config.img_size } : {});
+      nets = await loadTFCheckpoint(tfCheckpointDir(name), config.light ? { imgSize: config.img_size } : {});
     });
     afterAll(() => {
       tf.dispose(Object.values(golden));

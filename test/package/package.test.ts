@@ -43,6 +43,26 @@ const usage = (load: string) => `${load}
   console.log(JSON.stringify({ shape: result.image.shape, iteration: provenance.iteration, classes: typeof u.AdaLIN, exports: Object.keys(u).length }));
   result.dispose();`;
 
+/**
+ * What both module formats print for the subpath exports: their functions, a reader from
+ * `ugatit-tf/io` throwing the root's own error class, and the wasm training kernels installed
+ * and restored through `ugatit-tf/backends`.
+ */
+const subpaths = (load: string) => `${load}
+  await tf.setBackend('wasm');
+  let sameErrorClass = false;
+  try { io.readSafetensors(new Uint8Array(4)); } catch (e) { sameErrorClass = e instanceof u.UGATITFormatError; }
+  const written = io.readSafetensors(io.writeSafetensors({ w: tf.ones([2]) }));
+  const kernels = be.installWasmTrainingKernels();
+  const installed = be.wasmTrainingKernelsInstalled();
+  kernels.restore();
+  console.log(JSON.stringify({
+    io: [typeof io.readTorchCheckpoint, typeof io.unpickle, typeof io.readTFBundle].join(' '),
+    backends: [typeof be.installWasmTrainingKernels, typeof be.useWasmThreadsInNode, typeof be.kernelSwap].join(' '),
+    tensors: Object.keys(written).length, sameErrorClass, installed, restored: be.wasmTrainingKernelsInstalled(),
+    ioAtRoot: 'readSafetensors' in u, backendsAtRoot: 'installWasmTrainingKernels' in u,
+  }));`;
+
 beforeAll(async () => {
   pkg = await builtPackage();
   project = await fs.mkdtemp(path.join(os.tmpdir(), 'ugatit-user-'));
@@ -57,7 +77,8 @@ afterAll(async () => { if (project) await fs.rm(project, { recursive: true, forc
 describe('the npm package', () => {
   it('ships the generators and no discriminators: 2.7 MB of weights in a tarball under 4 MB', () => {
     const paths = pkg.files.map((f) => f.path);
-    for (const f of ['dist/cli.js', 'dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts', 'README.md', 'LICENSE', 'package.json',
+    const entries = ['index', 'io', 'backends'].flatMap((e) => ['.js', '.cjs', '.d.ts', '.d.cts'].map((x) => `dist/${e}${x}`));
+    for (const f of ['dist/cli.js', ...entries, 'README.md', 'LICENSE', 'package.json',
       'weights/avatars/provenance.json', 'weights/avatars/README.md']) expect(paths, f).toContain(f);
     const generators = pkg.files.filter((f) => /^weights\/avatars\/gen(A2B|B2A)\/(model\.json|weights\.bin)$/.test(f.path));
     expect(generators).toHaveLength(4);
@@ -96,6 +117,45 @@ describe('the npm package', () => {
     expect(printed.iteration).toBe(JSON.parse(await fs.readFile(path.join(ROOT, 'weights/avatars/provenance.json'), 'utf8')).iteration);
     expect(printed.classes).toBe('function');
     expect(printed.exports).toBeGreaterThan(50);
+  });
+
+  it.each([
+    ['ESM', ['--input-type=module', '-e', subpaths(`import * as tf from '@tensorflow/tfjs-core';\nimport '@tensorflow/tfjs-backend-wasm';\n`
+      + `import * as u from 'ugatit-tf';\nimport * as io from 'ugatit-tf/io';\nimport * as be from 'ugatit-tf/backends';`)]],
+    ['CommonJS', ['-e', `(async () => {${subpaths(`const tf = require('@tensorflow/tfjs-core');\nrequire('@tensorflow/tfjs-backend-wasm');\n`
+      + `const u = require('ugatit-tf');\nconst io = require('ugatit-tf/io');\nconst be = require('ugatit-tf/backends');`)}\n})()`]],
+  ])('%s: ugatit-tf/io and ugatit-tf/backends load, work, and share the root export\'s modules', async (_, args) => {
+    const r = await run(process.execPath, args as string[]);
+    expect(r.code, r.stderr).toBe(0);
+    const printed = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
+    expect(printed).toEqual({
+      io: 'function function function', backends: 'function function function', tensors: 1, sameErrorClass: true,
+      installed: true, restored: false, ioAtRoot: false, backendsAtRoot: false,
+    });
+  });
+
+  it('the subpaths have types for import and require (tsc, moduleResolution node16)', async () => {
+    await fs.writeFile(path.join(project, 'check.mts'), [
+      "import { UGATITFormatError, type NamedTensors } from 'ugatit-tf';",
+      "import { readSafetensors } from 'ugatit-tf/io';",
+      "import { installWasmTrainingKernels, type InstalledWasmKernels } from 'ugatit-tf/backends';",
+      'const k: InstalledWasmKernels = installWasmTrainingKernels();',
+      'const t: NamedTensors = readSafetensors(new Uint8Array(0));',
+      'export { k, t, UGATITFormatError };',
+    ].join('\n'));
+    await fs.writeFile(path.join(project, 'check.cts'), [
+      "import io = require('ugatit-tf/io');",
+      "import backends = require('ugatit-tf/backends');",
+      "import root = require('ugatit-tf');",
+      'const bytes: Uint8Array = io.writeSafetensors({});',
+      'const names: readonly string[] = backends.TENSORFLOW_KERNEL_NAMES;',
+      'const trainer: typeof root.UGATITTrainer = root.UGATITTrainer;',
+      'export = { bytes, names, trainer };',
+    ].join('\n'));
+    const tsc = path.join(ROOT, 'node_modules/typescript/bin/tsc');
+    const r = await run(process.execPath, [tsc, '--noEmit', '--strict', '--skipLibCheck', '--lib', 'es2022,dom',
+      '--module', 'node16', '--moduleResolution', 'node16', 'check.mts', 'check.cts']);
+    expect(r.code, `${r.stdout}${r.stderr}`).toBe(0);
   });
 
   it('fine-tuning: train --init avatars names the discriminator package, and runs once it is installed', async () => {

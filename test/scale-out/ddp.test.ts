@@ -3,11 +3,12 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UGATITTrainer, decodeImage, readSafetensors, readTorchCheckpoint, saveTrainingCheckpoint, type NamedTensors } from '../../src';
+import { UGATITTrainer, decodeImage, saveTrainingCheckpoint, type NamedTensors } from '../../src';
+import { readSafetensors, readTorchCheckpoint } from '../../src/io';
 import { useBackend } from '../helpers/backends';
 import { runCli, runProcess } from '../helpers/processes';
 import { findPython } from '../helpers/python';
-import { tinyNetworks } from '../helpers/tiny-training';
+import { disposeNetworks, tinyNetworks } from '../helpers/tiny-training';
 
 // The scale-out path of docs/scale-out.md, run for real: our export, bench/pytorch/ddp_train.py
 // under torchrun with gloo on 2 CPU processes, and the checkpoint back into ugatit-tf. Tiny
@@ -68,7 +69,7 @@ beforeAll(async () => {
   const trainer = new UGATITTrainer(nets, { iterations: 10 });
   await saveTrainingCheckpoint(path.join(dir, 'run'), nets, trainer.getState(), { config: { size: 32 } });
   trainer.dispose();
-  Object.values(nets).forEach((n) => n.dispose());
+  disposeNetworks(nets);
   for (const [from, to] of [['A', 'trainA'], ['B', 'trainB']]) {
     await fs.cp(path.join(ROOT, 'examples/samples', from!), path.join(dir, 'tiny', to!), { recursive: true });
   }

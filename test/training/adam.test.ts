@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
 
-import { UgatitConfigError } from '../../src/errors';
+import { UGATITConfigError } from '../../src/errors';
 import { TorchAdam } from '../../src/training';
 import { describeEachBackend, useBackend } from '../helpers/backends';
 
@@ -239,7 +239,7 @@ describeEachBackend('TorchAdam on %s', (backend) => {
     const opt = new TorchAdam([v]);
     expect(() => {
       opt.lr = Number.NaN;
-    }).toThrow(UgatitConfigError);
+    }).toThrow(UGATITConfigError);
     const wrong = tf.zeros([3, 2]);
     expect(() => opt.applyGradients({ [v.name]: wrong })).toThrow(
       /gradient of '.*' has shape \[3,2\], variable has \[2,3\]/,

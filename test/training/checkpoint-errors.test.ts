@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { useBackend } from '../helpers/backends';
 import { disposeNetworks, tempDir, tinyNetworks } from '../helpers/tiny-training';
-import { disposeTrainerState, loadTrainingCheckpoint, saveTrainingCheckpoint, UgatitFormatError, UGATITTrainer } from '../../src';
+import { disposeTrainerState, loadTrainingCheckpoint, saveTrainingCheckpoint, UGATITFormatError, UGATITTrainer } from '../../src';
 
 /** Paths (suffixes) whose reads fail with an injected system error, as a failing disk or a full file table would. */
 const faults = vi.hoisted(() => new Map<string, string>());
@@ -61,7 +61,7 @@ describe('loadTrainingCheckpoint when a checkpoint cannot be read', () => {
     try {
       const error = await loadTrainingCheckpoint(dir, { onSkip }).then(() => null, (e: unknown) => e);
       expect(error).not.toBeNull();
-      expect(error).not.toBeInstanceOf(UgatitFormatError);
+      expect(error).not.toBeInstanceOf(UGATITFormatError);
       expect((error as { code?: string }).code).toBe(code);
       expect((error as Error).message).toContain(suffix);
       expect(onSkip).not.toHaveBeenCalled();

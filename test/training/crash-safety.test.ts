@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../helpers/backends';
 import { disposeNetworks, tempDir, weightChecksum } from '../helpers/tiny-training';
-import { disposeTrainerState, loadTrainingCheckpoint, Rng, saveTrainingCheckpoint, UGATITTrainer } from '../../src';
+import { disposeTrainerState, loadTrainingCheckpoint, RNG, saveTrainingCheckpoint, UGATITTrainer } from '../../src';
 
 const CHILD = fileURLToPath(new URL('../helpers/crash-child.ts', import.meta.url));
 const KILLS = 15;
@@ -44,7 +44,7 @@ describe('crash safety of training checkpoints', () => {
 
   it(`SIGKILLed ${KILLS} times at random points, training always resumes from the last complete checkpoint`, { timeout: 120_000 }, async () => {
     const dir = await tempDir('crash');
-    const rng = new Rng(2024);
+    const rng = new RNG(2024);
     let previous = -1;
     let duringSave = 0;
     for (let k = 0; k < KILLS; k++) {

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../helpers/backends';
 import { disposeNetworks, tempDir, tinyNetworks, weightValues, writeSyntheticDomains } from '../helpers/tiny-training';
-import { decodeImage, disposeTrainerState, findLatestCheckpoint, loadTrainingCheckpoint, runTraining, saveLayersModelToDir, UgatitError, UGATITTrainer } from '../../src';
+import { decodeImage, disposeTrainerState, findLatestCheckpoint, loadTrainingCheckpoint, runTraining, saveNetworks, UGATITError, UGATITTrainer } from '../../src';
 import type { TrainingRunOptions } from '../../src';
 
 const readLog = async (out: string) => (await fs.readFile(path.join(out, 'log.jsonl'), 'utf8'))
@@ -91,7 +91,7 @@ describe('runTraining on wasm', () => {
   it('starts from a weights folder holding all six networks (init), with fresh optimizers', { timeout: 60_000 }, async () => {
     const nets = tinyNetworks({ size: SIZE, ngf: 2, ndf: 2, seed: 5 });
     const folder = await tempDir('init-weights');
-    for (const [name, model] of Object.entries(nets)) await saveLayersModelToDir(model, path.join(folder, name));
+    await saveNetworks(folder, nets);
     const before = weightValues(nets);
     const messages: string[] = [];
     const trainer = await runTraining({ ...base(await tempDir('run-init')), networks: undefined, init: folder, iterations: 1, log: (m) => messages.push(m) });
@@ -116,7 +116,7 @@ describe('runTraining on wasm', () => {
       ...base(out), saveEvery: 2,
       onStep: (r, t) => { trainer = t; if (r.iteration === 2) poisonStep(t, 1, {}); },
     });
-    await expect(run).rejects.toThrow(UgatitError);
+    await expect(run).rejects.toThrow(UGATITError);
     await expect(run).rejects.toThrow(/diverged at iteration 3: non-finite .*D_GA=NaN.*G_recon_A=NaN.*last checkpoint .* is intact/);
     const saved = await fs.readFile(path.join(out, 'ckpt-00000002', 'state.json'), 'utf8');
     expect((await fs.readdir(out)).filter((f) => f.startsWith('ckpt-'))).toEqual(['ckpt-00000002']);

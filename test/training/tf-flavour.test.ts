@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, expect, it } from 'vitest';
-import { loadTfCheckpoint, NETWORK_NAMES, UGATITTrainer } from '../../src';
+import { loadTFCheckpoint, NETWORK_NAMES, UGATITTrainer } from '../../src';
 import type { NetworkName, UGATITNetworks } from '../../src';
 import { describeEachBackend, useBackend } from '../helpers/backends';
 import { randomBatch } from '../helpers/tiny-training';
@@ -17,7 +17,7 @@ describeEachBackend('fine-tuning the official TensorFlow networks on %s', (backe
 
   it('a trainer step on the light-64 checkpoint: finite losses, a gradient for every weight, ρ in [0, 1], u advanced, nothing leaked', { timeout: 120_000 }, async () => {
     const before = tf.memory().numTensors;
-    const loaded = await loadTfCheckpoint(tfCheckpointDir('light-64'), { imgSize: SIZE });
+    const loaded = await loadTFCheckpoint(tfCheckpointDir('light-64'), { imgSize: SIZE });
     const nets = Object.fromEntries(NETWORK_NAMES.map((n) => [n, loaded[n]!])) as unknown as UGATITNetworks;
     const initial = Object.fromEntries(NETWORK_NAMES.map((n) => [n, nets[n].getWeights().map((w) => w.dataSync().slice())]));
     const trainer = new UGATITTrainer(nets, { iterations: 10, lr: 1e-4 });

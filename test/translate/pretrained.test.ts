@@ -4,12 +4,10 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  UGATITTrainer, exportWeights, float16BitsToFloat32, float32ToFloat16Bits,
-  listPretrained, loadPretrained, saveTrainingCheckpoint,
-} from '../../src';
+import { UGATITTrainer, exportWeights, listPretrained, loadPretrained, saveTrainingCheckpoint } from '../../src';
+import { float16BitsToFloat32, float32ToFloat16Bits } from '../../src/io';
 import { useBackend } from '../helpers/backends';
-import { tinyNetworks } from '../helpers/tiny-training';
+import { disposeNetworks, tinyNetworks } from '../helpers/tiny-training';
 
 let dir: string;
 
@@ -20,7 +18,7 @@ beforeAll(async () => {
   const trainer = new UGATITTrainer(nets, { iterations: 10 });
   await saveTrainingCheckpoint(path.join(dir, 'run'), nets, trainer.getState(), { config: { size: 16, ngf: 4 } });
   trainer.dispose();
-  Object.values(nets).forEach((n) => n.dispose());
+  disposeNetworks(nets);
 });
 afterAll(async () => { await fs.rm(dir, { recursive: true, force: true }); });
 
@@ -87,7 +85,8 @@ describe('exportWeights and loadPretrained', () => {
     // Without the option only the generators are read.
     const gens = await loadPretrained('six', { baseUrl: base });
     expect(gens.disGA).toBeUndefined();
-    [six.genA2B, six.genB2A, six.disGA, six.disGB, six.disLA, six.disLB, gens.genA2B, gens.genB2A].forEach((m) => m!.dispose());
+    disposeNetworks(six);
+    disposeNetworks(gens);
     // A folder of generators only names what is missing, and leaks nothing it loaded first.
     await expect(loadPretrained('two', { baseUrl: base, discriminators: true }))
       .rejects.toThrow(/two: no disGA\/model\.json, disGB\/model\.json, disLA\/model\.json, disLB\/model\.json; expected the four discriminators/);
@@ -102,7 +101,7 @@ describe('exportWeights and loadPretrained', () => {
     expect(all.discriminatorsSource).toBe(folder);
     const nets = [all.genA2B, all.genB2A, all.disGA, all.disGB, all.disLA, all.disLB];
     expect(nets.every((m) => m instanceof tfl.LayersModel)).toBe(true);
-    nets.forEach((m) => m!.dispose());
+    disposeNetworks(all);
     expect(tf.memory().numTensors).toBe(before);
   });
 

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  batchToImages, createDiscriminator, createGenerator, decodeImage, discriminatorAttention, encodePng, translate,
+  batchToImages, createDiscriminator, createGenerator, decodeImage, discriminatorAttention, encodePNG, translate,
 } from '../../src';
 import { useBackend } from '../helpers/backends';
 
@@ -24,7 +24,7 @@ afterAll(async () => {
 
 function rgbPng(w: number, h: number, channels: 3 | 4 = 3): Uint8Array {
   const data = new Uint8Array(w * h * channels).map((_, i) => (i * 37) % 256);
-  return encodePng({ width: w, height: h, channels, data });
+  return encodePNG({ width: w, height: h, channels, data });
 }
 
 const maxAbsDiff = (a: tf.Tensor, b: tf.Tensor): number => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!);
@@ -118,7 +118,7 @@ describe('translate', () => {
     const [img] = batchToImages(r.image);
     const [over] = batchToImages(r.overlay, [0, 1]);
     r.dispose();
-    expect(decodeImage(encodePng(img!)).width).toBe(8);
+    expect(decodeImage(encodePNG(img!)).width).toBe(8);
     expect(over!.data.length).toBe(8 * 8 * 3);
   });
 

@@ -4,11 +4,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  createDiscriminator, createGenerator, inferTfCheckpointConfig, loadTfCheckpoint, networkFlavor, parseOfficialModelDir,
-  planTfCheckpoint, readTfBundle, UgatitConfigError, UgatitFormatError,
-} from '../../src';
-import type { NamedTensors, NetworkName, TfCheckpointConfig } from '../../src';
+import { createDiscriminator, createGenerator, loadTFCheckpoint, networkFlavor, UGATITConfigError, UGATITFormatError } from '../../src';
+import { inferTFCheckpointConfig, parseOfficialModelDir, planTFCheckpoint, readTFBundle } from '../../src/io';
+import type { NamedTensors, NetworkName, TFCheckpointConfig } from '../../src';
 import { useBackend } from '../helpers/backends';
 import { expectCloseRelativeToMax } from '../helpers/fixtures';
 import { selfie2animeVariables, tfCheckpointDir, tfForward, tfManifest } from '../helpers/tf-fixtures';
@@ -20,7 +18,7 @@ const ALL: NetworkName[] = ['genA2B', 'genB2A', 'disGA', 'disGB', 'disLA', 'disL
 function fixtureTensors(name: string): Map<string, { shape: number[]; values: Float32Array }> {
   const dir = tfCheckpointDir(name);
   const prefix = path.join(dir, path.basename(tfManifest.cases[name]!.checkpoint_prefix));
-  const tensors = readTfBundle(new Uint8Array(readFileSync(`${prefix}.index`)), [new Uint8Array(readFileSync(`${prefix}.data-00000-of-00001`))]);
+  const tensors = readTFBundle(new Uint8Array(readFileSync(`${prefix}.index`)), [new Uint8Array(readFileSync(`${prefix}.data-00000-of-00001`))]);
   const out = new Map<string, { shape: number[]; values: Float32Array }>();
   for (const [k, t] of Object.entries(tensors)) out.set(k, { shape: t.shape, values: Float32Array.from(t.dataSync()) });
   tf.dispose(Object.values(tensors));
@@ -34,7 +32,7 @@ async function writeCheckpoint(root: string, folder: string, prefixName: string,
   return dir;
 }
 
-async function expectRejects(p: Promise<unknown>, type: typeof UgatitFormatError | typeof UgatitConfigError, pattern: RegExp): Promise<void> {
+async function expectRejects(p: Promise<unknown>, type: typeof UGATITFormatError | typeof UGATITConfigError, pattern: RegExp): Promise<void> {
   const error = await p.then(() => undefined, (e: unknown) => e);
   expect(error).toBeInstanceOf(type);
   expect((error as Error).message).toMatch(pattern);
@@ -55,7 +53,7 @@ describe('the released selfie2anime checkpoint (variable list)', () => {
   const where = { folder: selfie2animeVariables.model_dir, prefixName: 'UGATIT.model-1000000' };
 
   it('is read as the full model: ch 64, n_res 4, n_dis 6, 256 px, smoothing', () => {
-    const c = inferTfCheckpointConfig(entries, where);
+    const c = inferTFCheckpointConfig(entries, where);
     expect(c).toMatchObject({ light: false, ch: 64, nRes: 4, nDis: 6, imgSize: 256, imgSizeFromWeights: true, imgCh: 3, smoothing: true, step: 1000000 });
     expect(c.modelDir).toMatchObject({ dataset: 'selfie2anime', ganType: 'lsgan', sn: true, smoothing: true });
     const s = selfie2animeVariables.config;
@@ -66,8 +64,8 @@ describe('the released selfie2anime checkpoint (variable list)', () => {
     const extra = flavor === 'tf-original' ? selfie2animeVariables.original_code.only_in_original_code : [];
     const all = new Map(entries);
     for (const name of extra) all.set(name, { shape: name.includes('kernel') ? [256, 1] : [1] });
-    const config = { ...inferTfCheckpointConfig(all, where), flavor, flavorReason: 'test' } as TfCheckpointConfig;
-    const plan = planTfCheckpoint(all, config, ALL);
+    const config = { ...inferTFCheckpointConfig(all, where), flavor, flavorReason: 'test' } as TFCheckpointConfig;
+    const plan = planTFCheckpoint(all, config, ALL);
     const kinds = new Map(selfie2animeVariables.variables.map((v) => [v.name, v.kind]));
     for (const name of extra) kinds.set(name, /Adam/.test(name) ? 'adam' : 'weight');
     const expectedMapped = [...kinds].filter(([, k]) => k === 'weight' || k === 'spectral_norm_u').map(([n]) => n).sort();
@@ -82,8 +80,8 @@ describe('the released selfie2anime checkpoint (variable list)', () => {
   });
 
   it('every mapped variable fits the weight it goes to (networks of the released widths; generators at 8 px)', () => {
-    const config = { ...inferTfCheckpointConfig(entries, where), flavor: 'tf', flavorReason: 'test' } as TfCheckpointConfig;
-    const plan = planTfCheckpoint(entries, config, ALL);
+    const config = { ...inferTFCheckpointConfig(entries, where), flavor: 'tf', flavorReason: 'test' } as TFCheckpointConfig;
+    const plan = planTFCheckpoint(entries, config, ALL);
     for (const network of ALL) {
       // Only the full MLP's first kernel depends on the image size: (256/4)²·256 rows at 256 px.
       const model = network.startsWith('gen')
@@ -142,7 +140,7 @@ describe('the code version a checkpoint was written with', () => {
 
   it('the first code (CAM_logit/dense present, ρ ≤ 0.9) loads as tf-original and gives the same outputs as the equivalent current-code networks', async () => {
     const dir = await writeCheckpoint(path.join(root, 'original'), folder, prefixName, asOriginalCode());
-    const nets = await loadTfCheckpoint(dir, { imgSize: 64 });
+    const nets = await loadTFCheckpoint(dir, { imgSize: 64 });
     const golden: NamedTensors = tfForward('light-64');
     try {
       expect(nets.config.flavor).toBe('tf-original');
@@ -170,16 +168,16 @@ describe('the code version a checkpoint was written with', () => {
     const k = adalinRhos(m)[0]!;
     m.set(k, { shape: m.get(k)!.shape, values: m.get(k)!.values.map(() => 0.95) });
     const dir = await writeCheckpoint(path.join(root, 'between'), folder, prefixName, m);
-    await expectRejects(loadTfCheckpoint(dir, { imgSize: 64 }), UgatitFormatError, /CAM_logit\/dense variables .* AdaLIN ρ above 0\.9 \(largest AdaLIN ρ 0\.9500.*between 3014f4a and e8efff1/);
+    await expectRejects(loadTFCheckpoint(dir, { imgSize: 64 }), UGATITFormatError, /CAM_logit\/dense variables .* AdaLIN ρ above 0\.9 \(largest AdaLIN ρ 0\.9500.*between 3014f4a and e8efff1/);
   });
 
   it('refuses to guess when neither sign is there, and loads with the flavour given', async () => {
     const m = new Map(light);
     for (const k of adalinRhos(m)) m.set(k, { shape: m.get(k)!.shape, values: m.get(k)!.values.map((r) => Math.min(r, 0.85)) });
     const dir = await writeCheckpoint(path.join(root, 'ambiguous'), folder, prefixName, m);
-    await expectRejects(loadTfCheckpoint(dir, { imgSize: 64, discriminators: false }), UgatitFormatError, /cannot tell which TensorFlow code.*every AdaLIN ρ ≤ 0\.9 \(largest AdaLIN ρ 0\.8500\).*pass flavor 'tf'.*or 'tf-original'/);
-    await expectRejects(loadTfCheckpoint(dir, { imgSize: 64, flavor: 'tf-original' }), UgatitConfigError, /flavor 'tf-original' was given, but the checkpoint has no CAM_logit\/dense/);
-    const nets = await loadTfCheckpoint(dir, { imgSize: 64, discriminators: false, flavor: 'tf' });
+    await expectRejects(loadTFCheckpoint(dir, { imgSize: 64, discriminators: false }), UGATITFormatError, /cannot tell which TensorFlow code.*every AdaLIN ρ ≤ 0\.9 \(largest AdaLIN ρ 0\.8500\).*pass flavor 'tf'.*or 'tf-original'/);
+    await expectRejects(loadTFCheckpoint(dir, { imgSize: 64, flavor: 'tf-original' }), UGATITConfigError, /flavor 'tf-original' was given, but the checkpoint has no CAM_logit\/dense/);
+    const nets = await loadTFCheckpoint(dir, { imgSize: 64, discriminators: false, flavor: 'tf' });
     expect(nets.config.flavorReason).toMatch(/^given/);
     nets.genA2B.dispose();
     nets.genB2A.dispose();
@@ -192,7 +190,7 @@ describe('loading options and refusals', () => {
   const folder = tfManifest.cases['light-64']!.model_dir;
 
   it('discriminators: false loads the generators only and says why the rest is skipped', async () => {
-    const nets = await loadTfCheckpoint(tfCheckpointDir('light-64'), { imgSize: 64, discriminators: false });
+    const nets = await loadTFCheckpoint(tfCheckpointDir('light-64'), { imgSize: 64, discriminators: false });
     expect(Object.keys(nets).filter((k) => ALL.includes(k as NetworkName))).toEqual(['genA2B', 'genB2A']);
     const reasons = new Set(nets.plan.skipped.filter((s) => s.name.startsWith('discriminator_A/global') && !s.name.includes('Adam')).map((s) => s.reason));
     expect([...reasons]).toEqual(['disGA not requested']);
@@ -201,12 +199,12 @@ describe('loading options and refusals', () => {
   });
 
   it('refuses options and folder names that contradict the variables', async () => {
-    await expectRejects(loadTfCheckpoint(tfCheckpointDir('full-48'), { imgSize: 64 }), UgatitConfigError, /fix the image size at 48, received imgSize 64/);
-    await expectRejects(loadTfCheckpoint(tfCheckpointDir('light-64'), { smoothing: false }), UgatitConfigError, /folder name .* says smoothing true, received smoothing false/);
+    await expectRejects(loadTFCheckpoint(tfCheckpointDir('full-48'), { imgSize: 64 }), UGATITConfigError, /fix the image size at 48, received imgSize 64/);
+    await expectRejects(loadTFCheckpoint(tfCheckpointDir('light-64'), { smoothing: false }), UGATITConfigError, /folder name .* says smoothing true, received smoothing false/);
     const wrong = await writeCheckpoint(path.join(root, 'renamed'), folder.replace('_4dis_', '_6dis_'), 'UGATIT_light.model-1000000', light);
-    await expectRejects(loadTfCheckpoint(wrong), UgatitConfigError, /folder name UGATIT_light_selfie2anime_lsgan_4resblock_6dis_.* says n_dis 6, the variables say 4/);
+    await expectRejects(loadTFCheckpoint(wrong), UGATITConfigError, /folder name UGATIT_light_selfie2anime_lsgan_4resblock_6dis_.* says n_dis 6, the variables say 4/);
     const full = await writeCheckpoint(path.join(root, 'prefix'), 'anything', 'UGATIT.model-5', light);
-    await expectRejects(loadTfCheckpoint(full), UgatitConfigError, /is named UGATIT.model-5 but its generators are light/);
+    await expectRejects(loadTFCheckpoint(full), UGATITConfigError, /is named UGATIT.model-5 but its generators are light/);
     expect(parseOfficialModelDir('UGATIT_my_data_set_hinge_4resblock_6dis_1_1_10_10_1000')).toMatchObject({ dataset: 'my_data_set', ganType: 'hinge', sn: false, smoothing: false });
     expect(parseOfficialModelDir('my-checkpoints')).toBeNull();
   });
@@ -216,12 +214,12 @@ describe('loading options and refusals', () => {
     m.set('generator_B/extra/kernel', { shape: [1], values: new Float32Array(1) });
     m.delete('discriminator_B/local/D_logit/bias');
     const dir = await writeCheckpoint(path.join(root, 'misfit'), folder, 'UGATIT_light.model-1000000', m);
-    await expectRejects(loadTfCheckpoint(dir, { imgSize: 64 }), UgatitFormatError, /missing variables: discriminator_B\/local\/D_logit\/bias\. unexpected variables: generator_B\/extra\/kernel/);
+    await expectRejects(loadTFCheckpoint(dir, { imgSize: 64 }), UGATITFormatError, /missing variables: discriminator_B\/local\/D_logit\/bias\. unexpected variables: generator_B\/extra\/kernel/);
     // Without the discriminators, the missing one does not matter; the unexpected one still does.
-    await expectRejects(loadTfCheckpoint(dir, { imgSize: 64, discriminators: false }), UgatitFormatError, /^TensorFlow checkpoint: does not fit .* unexpected variables: generator_B\/extra\/kernel$/);
+    await expectRejects(loadTFCheckpoint(dir, { imgSize: 64, discriminators: false }), UGATITFormatError, /^TensorFlow checkpoint: does not fit .* unexpected variables: generator_B\/extra\/kernel$/);
     const noSn = new Map(light);
     noSn.set('discriminator_A/global/conv_0/conv2d/kernel', noSn.get('discriminator_A/global/conv_0/kernel')!);
     const dir2 = await writeCheckpoint(path.join(root, 'nosn'), 'plain', 'UGATIT_light.model-1', noSn);
-    await expectRejects(loadTfCheckpoint(dir2, { imgSize: 64 }), UgatitFormatError, /no spectral norm \(trained with --sn False\)/);
+    await expectRejects(loadTFCheckpoint(dir2, { imgSize: 64 }), UGATITFormatError, /no spectral norm \(trained with --sn False\)/);
   });
 });
