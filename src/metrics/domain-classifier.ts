@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { UgatitConfigError } from '../errors';
-import { buildPatchClassifier, fitClassifier, type FitClassifierOptions } from './patch-classifier';
+import { buildPatchClassifier, fitClassifier, resizeForClassifier, type FitClassifierOptions } from './patch-classifier';
 
 /** Side in pixels the classifier works at; inputs of any size are resized to this. */
 export const DOMAIN_CLASSIFIER_SIZE = 64;
@@ -23,15 +23,7 @@ export type DomainClassifierOptions = FitClassifierOptions;
  * {@link DOMAIN_CLASSIFIER_SIZE}² with bilinear filtering. Returns a new tensor.
  */
 export function prepareDomainImages(images: tf.Tensor4D): tf.Tensor4D {
-  if (images.rank !== 4 || images.shape[3] !== 3) {
-    throw new UgatitConfigError(`expected NHWC RGB images, got shape [${images.shape.join(', ')}]`);
-  }
-  return tf.tidy(() => {
-    const x = tf.cast(images, 'float32');
-    const [, h, w] = images.shape;
-    if (h === DOMAIN_CLASSIFIER_SIZE && w === DOMAIN_CLASSIFIER_SIZE) return tf.clone(x);
-    return tf.image.resizeBilinear(x, [DOMAIN_CLASSIFIER_SIZE, DOMAIN_CLASSIFIER_SIZE], true);
-  });
+  return resizeForClassifier(images, DOMAIN_CLASSIFIER_SIZE);
 }
 
 /** Output channels of the four downsampling stages of {@link buildDomainClassifier}. */

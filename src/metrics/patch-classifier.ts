@@ -10,6 +10,22 @@ import { Rng } from '../data/rng';
 import { UgatitConfigError } from '../errors';
 import { normalDrawSeed } from '../layers/tfjs-internals';
 
+/**
+ * Resizes NHWC images in [-1, 1] to `size`² with bilinear filtering (align corners), the input
+ * of a {@link buildPatchClassifier} network. Returns a new float32 tensor.
+ */
+export function resizeForClassifier(images: tf.Tensor4D, size: number): tf.Tensor4D {
+  if (images.rank !== 4 || images.shape[3] !== 3) {
+    throw new UgatitConfigError(`expected NHWC RGB images, got shape [${images.shape.join(', ')}]`);
+  }
+  return tf.tidy(() => {
+    const x = tf.cast(images, 'float32');
+    const [, h, w] = images.shape;
+    if (h === size && w === size) return tf.clone(x);
+    return tf.image.resizeBilinear(x, [size, size], true);
+  });
+}
+
 /** Options of {@link buildPatchClassifier}. */
 export interface PatchClassifierOptions {
   /** Side in pixels of the square RGB input; must be divisible by 2 once per stage. Default 64. */
@@ -79,7 +95,7 @@ export function buildPatchClassifier(options: PatchClassifierOptions = {}): tfl.
 /**
  * The feature extractor of a classifier built by {@link buildPatchClassifier}: a model sharing
  * its layers that outputs the pooled features (the second-to-last layer), `[batch, filters.at(-1)]`.
- * Disposing the classifier disposes its weights.
+ * Disposing the classifier disposes its weights (dispose only one of the two: they share layers).
  */
 export function patchClassifierFeatures(classifier: tfl.LayersModel): tfl.LayersModel {
   const pooled = classifier.layers[classifier.layers.length - 2];
