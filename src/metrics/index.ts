@@ -8,7 +8,7 @@
 export { kid, unbiasedMmd2, polynomialKernel } from './kid';
 export type { FeatureRows, KidOptions, KidResult } from './kid';
 export { twoSampleTest } from './two-sample';
-export type { TwoSampleTestOptions, TwoSampleTestResult } from './two-sample';
+export type { SetCounts, TwoSampleTestOptions, TwoSampleTestResult } from './two-sample';
 export {
   DOMAIN_CLASSIFIER_SIZE, DOMAIN_CLASSIFIER_FILTERS, prepareDomainImages, buildDomainClassifier, trainDomainClassifier,
   domainProbabilities, domainAccuracy,

@@ -18,6 +18,14 @@ export interface TwoSampleTestOptions extends Omit<FitClassifierOptions, 'onEpoc
   heldOutFraction?: number;
 }
 
+/** A count per set. */
+export interface SetCounts {
+  /** Images of set X. */
+  x: number;
+  /** Images of set Y. */
+  y: number;
+}
+
 /** What {@link twoSampleTest} returns. */
 export interface TwoSampleTestResult {
   /** Held-out accuracy over both sets: 0.5 = indistinguishable, 1 = fully separated. */
@@ -27,9 +35,9 @@ export interface TwoSampleTestResult {
   /** Share of held-out Y images the critic calls Y. */
   accuracyY: number;
   /** Images of X and of Y the critic was trained on. */
-  trainCounts: { x: number; y: number };
+  trainCounts: SetCounts;
   /** Held-out images of X and of Y it was scored on. */
-  heldOutCounts: { x: number; y: number };
+  heldOutCounts: SetCounts;
 }
 
 /** Splits `n` indices with a seeded shuffle: the first `n − held` train, the rest are held out. */
