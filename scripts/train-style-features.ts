@@ -3,8 +3,9 @@
  * and `--test-per-style` held-out avatars of every DiceBear style in the collection (except
  * `initials`, which draws only text and renders blank without system fonts), at the datasets' 128
  * px and background, the two domain styles with the datasets' framing; no augmentation. Reports
- * held-out accuracy (overall and per style) and saves the classifier as float16 with a
- * `training.json` (styles in label order, accuracies, command, date).
+ * held-out accuracy (overall and per style) and saves the classifier as float16, with the
+ * training images' feature RMS in its metadata (the extractor's scale), and a `training.json`
+ * (styles in label order, accuracies, feature scale, command, date).
  *
  *   npx tsx scripts/train-style-features.ts --out weights/style-features [--per-style 200] [--test-per-style 50]
  *     [--epochs 8] [--seed 0] [--backend tensorflow|wasm|cpu]
@@ -18,7 +19,9 @@ import { decodeImage, imageToTensor } from '../src/data';
 import { AVATAR_FRAMING, AVATAR_STYLES_B, listDicebearStyles, renderDicebearPng, type DicebearFraming } from '../src/datasets/avatars';
 import { saveLayersModelToDir } from '../src/io/file-handler';
 import { resizeForClassifier } from '../src/metrics/patch-classifier';
-import { predictInBatches, STYLE_FEATURE_SIZE, trainStyleClassifier } from '../src/metrics/style-features';
+import {
+  featureRms, predictInBatches, STYLE_FEATURE_SCALE_KEY, STYLE_FEATURE_SIZE, styleFeatureExtractor, trainStyleClassifier,
+} from '../src/metrics/style-features';
 
 const { values: v } = parseArgs({
   options: {
@@ -89,12 +92,16 @@ const accuracy = predicted.filter((p, i) => p === testLabels[i]).length / predic
 console.log(`trained in ${trainSeconds.toFixed(0)} s; held-out accuracy ${(100 * accuracy).toFixed(1)}% over ${predicted.length} images`);
 console.log(Object.entries(perStyleAccuracy).map(([s, a]) => `${s} ${(100 * a).toFixed(0)}%`).join(', '));
 
+// The training set's feature RMS, stored in the model so that styleFeatureExtractor scales features to order 1.
+const featureScale = featureRms(styleFeatureExtractor(model), xTrain);
+model.setUserDefinedMetadata({ [STYLE_FEATURE_SCALE_KEY]: featureScale });
+console.log(`feature RMS on the training images: ${featureScale.toFixed(4)}`);
 await mkdir(v.out!, { recursive: true });
 await saveLayersModelToDir(model, v.out!, { float16: true });
 const info = {
   what: 'style classifier; its pooled penultimate layer (128 values) is the KID feature extractor',
   styles, inputSize: STYLE_FEATURE_SIZE, perStyle, testPerStyle, epochs, seed, backend: tf.getBackend(),
-  heldOutAccuracy: accuracy, perStyleAccuracy, trainSeconds,
+  heldOutAccuracy: accuracy, perStyleAccuracy, trainSeconds, featureScale,
   date: new Date().toISOString(), command: `npx tsx scripts/train-style-features.ts ${process.argv.slice(2).join(' ')}`.trim(),
   dtype: 'float16',
 };

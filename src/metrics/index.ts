@@ -14,6 +14,8 @@ export {
   domainProbabilities, domainAccuracy,
 } from './domain-classifier';
 export type { DomainLabel, DomainClassifierOptions } from './domain-classifier';
-export { STYLE_FEATURE_SIZE, STYLE_FEATURE_FILTERS, trainStyleClassifier, styleFeatureExtractor, predictInBatches } from './style-features';
+export {
+  STYLE_FEATURE_SIZE, STYLE_FEATURE_FILTERS, STYLE_FEATURE_SCALE_KEY, trainStyleClassifier, featureRms, styleFeatureExtractor, predictInBatches,
+} from './style-features';
 export { buildPatchClassifier, patchClassifierFeatures, fitClassifier, resizeForClassifier } from './patch-classifier';
 export type { PatchClassifierOptions, FitClassifierOptions } from './patch-classifier';

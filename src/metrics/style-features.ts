@@ -6,7 +6,7 @@
  * @packageDocumentation
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type * as tfl from '@tensorflow/tfjs-layers';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { UgatitConfigError } from '../errors';
 import { buildPatchClassifier, fitClassifier, patchClassifierFeatures, resizeForClassifier, type FitClassifierOptions } from './patch-classifier';
 
@@ -45,13 +45,40 @@ export async function trainStyleClassifier(
   return model;
 }
 
+/** Key of the feature scale in a style classifier's user-defined metadata (saved in its model.json). */
+export const STYLE_FEATURE_SCALE_KEY = 'featureScale';
+
 /**
- * The feature extractor of a trained style classifier: the same layers, up to the pooled
- * `[batch, 128]` features. It shares the classifier's layers and weights: dispose the classifier
- * to free them, and not the extractor too (disposing either disposes the shared layers).
+ * The root mean square of every feature value of `extractor` over `images`: the scale that
+ * {@link styleFeatureExtractor} divides by. KID's kernel `(x·y/d + 1)³` is not scale-invariant;
+ * Inception's pool features are of order 1, whereas a ReLU network's pooled features can be of
+ * any size, and at tens per value the cubic kernel makes KID's subset estimates swing by orders
+ * of magnitude more than the differences they measure.
+ */
+export function featureRms(extractor: tfl.LayersModel, images: tf.Tensor4D): number {
+  const f = predictInBatches(extractor, images);
+  const rms = tf.tidy(() => tf.sqrt(tf.mean(tf.square(f))));
+  const value = rms.dataSync()[0]!;
+  tf.dispose([f, rms]);
+  return value;
+}
+
+/**
+ * The feature extractor of a trained style classifier: the same layers up to the pooled
+ * `[batch, 128]` features, divided by the feature scale stored in the classifier's user-defined
+ * metadata under {@link STYLE_FEATURE_SCALE_KEY} (the training set's {@link featureRms}, so that
+ * values are of order 1; 1 when absent). It shares the classifier's layers and weights: dispose
+ * the classifier to free them, and not the extractor too (disposing either disposes the shared layers).
  */
 export function styleFeatureExtractor(classifier: tfl.LayersModel): tfl.LayersModel {
-  return patchClassifierFeatures(classifier);
+  const pooled = patchClassifierFeatures(classifier);
+  const scale = (classifier.getUserDefinedMetadata() as Record<string, unknown> | undefined)?.[STYLE_FEATURE_SCALE_KEY] ?? 1;
+  if (typeof scale !== 'number' || !(scale > 0) || !Number.isFinite(scale)) {
+    throw new UgatitConfigError(`styleFeatureExtractor: metadata ${STYLE_FEATURE_SCALE_KEY} must be a positive number, received ${JSON.stringify(scale)}`);
+  }
+  if (scale === 1) return pooled;
+  const scaled = tfl.layers.rescaling({ scale: 1 / scale }).apply(pooled.outputs[0]!) as tfl.SymbolicTensor;
+  return tfl.model({ inputs: classifier.inputs, outputs: scaled });
 }
 
 /**

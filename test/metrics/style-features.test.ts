@@ -4,8 +4,13 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachBackend, useBackend } from '../helpers/backends';
 import { patchClassifierFeatures } from '../../src/metrics/patch-classifier';
 import {
-  predictInBatches, STYLE_FEATURE_FILTERS, STYLE_FEATURE_SIZE, styleFeatureExtractor, trainStyleClassifier,
+  featureRms, predictInBatches, STYLE_FEATURE_FILTERS, STYLE_FEATURE_SCALE_KEY, STYLE_FEATURE_SIZE, styleFeatureExtractor, trainStyleClassifier,
 } from '../../src/metrics/style-features';
+import { buildPatchClassifier } from '../../src/metrics/patch-classifier';
+import { loadLayersModelFromDir, saveLayersModelToDir } from '../../src/io/file-handler';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 
 /** Three "styles": noisy images around three colours, `n` of each, labels 0, 1, 2 in blocks. */
 function threeStyles(n: number, seed: number): { images: tf.Tensor4D; labels: number[] } {
@@ -47,6 +52,29 @@ describeEachBackend('style features on %s', (backend) => {
     expect(worst.dataSync()[0]).toBeLessThan(1e-5);
     worst.dispose();
     tf.dispose([probs, features, again]);
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('scales the features by the metadata scale, kept through save and load: features of RMS 1 on the images it was measured on', async () => {
+    const before = tf.memory().numTensors;
+    const model = buildPatchClassifier({ inputSize: STYLE_FEATURE_SIZE, filters: STYLE_FEATURE_FILTERS, classes: 3, seed: 1 });
+    const raw = featureRms(styleFeatureExtractor(model), train.images);
+    expect(raw).toBeGreaterThan(0);
+    model.setUserDefinedMetadata({ [STYLE_FEATURE_SCALE_KEY]: raw });
+    expect(featureRms(styleFeatureExtractor(model), train.images)).toBeCloseTo(1, 5);
+    const dir = await mkdtemp(path.join(tmpdir(), 'style-features-'));
+    try {
+      await saveLayersModelToDir(model, dir, { float16: true });
+      const loaded = await loadLayersModelFromDir(dir);
+      // float16 weights: the RMS moves by well under a percent.
+      expect(featureRms(styleFeatureExtractor(loaded), train.images)).toBeCloseTo(1, 2);
+      loaded.dispose();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    model.setUserDefinedMetadata({ [STYLE_FEATURE_SCALE_KEY]: -2 });
+    expect(() => styleFeatureExtractor(model)).toThrow(/featureScale must be a positive number, received -2/);
     model.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
