@@ -4,7 +4,7 @@
  *
  *   npx tsx scripts/metrics-table.ts --data data/avatars-val --features weights/style-features \
  *     --weights weights/avatars --weights runs/v2-128/ckpt-00002000 [--out out/metrics] [--backend tensorflow]
- *     [--critic-seeds 0,1] [--judge-seeds 0,1,2,3] [--kid-subsets 100] [--kid-subset-size 100]
+ *     [--critic-seeds 0,1] [--critic-epochs 15] [--judge-seeds 0,1,2,3] [--kid-subsets 100] [--kid-subset-size 100]
  *
  * The hold-out images of each domain (testX/ then trainX/ of --data, 128 px) are split into two
  * halves by alternating index: the first half is translated (or altered, for calibration), the
@@ -21,7 +21,8 @@
  * (Gaussian, σ = 1 px at 128 px), real B resampled to 96 px and back. A generator's inputs are
  * resized to its own size; the metrics' networks resize everything to 64 px.
  *
- * Writes <out>/metrics.json, <out>/metrics.md and <out>/grid-<name>.png (rows: real A, A→B,
+ * Writes <out>/metrics.json and <out>/metrics.md (after the calibration rows and again after each
+ * pair, so a long run keeps what it measured) and <out>/grid-<name>.png (rows: real A, A→B,
  * real B, B→A; outputs shown at 128 px).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -42,6 +43,7 @@ const { values: v } = parseArgs({
     data: { type: 'string', default: 'data/avatars-val' }, features: { type: 'string', default: 'weights/style-features' },
     weights: { type: 'string', multiple: true, default: ['weights/avatars'] }, out: { type: 'string', default: 'out/metrics' },
     backend: { type: 'string', default: 'tensorflow' }, 'critic-seeds': { type: 'string', default: '0,1' },
+    'critic-epochs': { type: 'string', default: '15' },
     'judge-seeds': { type: 'string', default: '0,1,2,3' }, 'kid-subsets': { type: 'string', default: '100' },
     'kid-subset-size': { type: 'string', default: '100' },
   },
@@ -53,6 +55,7 @@ const ints = (name: string, s: string) => s.split(',').map((x) => {
 });
 const criticSeeds = ints('critic-seeds', v['critic-seeds']!);
 const judgeSeeds = ints('judge-seeds', v['judge-seeds']!);
+const [criticEpochs] = ints('critic-epochs', v['critic-epochs']!);
 const [kidSubsets] = ints('kid-subsets', v['kid-subsets']!);
 const [kidSubsetSize] = ints('kid-subset-size', v['kid-subset-size']!);
 const SIZE = 128;
@@ -115,7 +118,7 @@ async function score(name: string, query: tf.Tensor4D, target: 'A' | 'B'): Promi
   f.dispose();
   const ref = target === 'A' ? refA : refB;
   const criticPerSeed: number[] = [];
-  for (const seed of criticSeeds) criticPerSeed.push((await twoSampleTest(query, ref, { epochs: 5, seed })).accuracy);
+  for (const seed of criticSeeds) criticPerSeed.push((await twoSampleTest(query, ref, { epochs: criticEpochs, seed })).accuracy);
   const judgePerSeed = judges.map((j) => domainAccuracy(j, query, target));
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const row = { name, target, kid100: 100 * k.mean, kidStd100: 100 * k.std, critic: mean(criticPerSeed), criticPerSeed, judge: mean(judgePerSeed), judgePerSeed };
@@ -134,8 +137,27 @@ const resampled = tf.tidy(() => resizeBilinear(resizeBilinear(queryB, 96), SIZE)
 rows.push(await score('calibration: real B resampled to 96 px and back vs real B', resampled, 'B'));
 resampled.dispose();
 
-await mkdir(v.out!, { recursive: true });
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 const generators: Array<{ weights: string; from: string; dtype: string; size: number }> = [];
+/** Writes metrics.json and metrics.md with the rows so far; returns the table. */
+async function writeReport(): Promise<string> {
+  const table = [
+    '| row | KID×100 (own features) | two-sample critic | style judge: target domain |',
+    '|---|---|---|---|',
+    ...rows.map((r) => `| ${r.name} | ${r.kid100.toFixed(2)} ± ${r.kidStd100.toFixed(2)} | ${pct(r.critic)} (${r.criticPerSeed.map(pct).join(' / ')}) | ${pct(r.judge)} |`),
+  ].join('\n');
+  const report = {
+    data: v.data, features: v.features, backend: tf.getBackend(), counts: { queryA: queryA.shape[0], refA: refA.shape[0], queryB: queryB.shape[0], refB: refB.shape[0] },
+    kid: { subsets: kidSubsets, subsetSize: kidSubsetSize }, criticSeeds, criticEpochs, judgeSeeds, generators, rows,
+    command: `npx tsx scripts/metrics-table.ts ${process.argv.slice(2).join(' ')}`.trim(), date: new Date().toISOString(),
+  };
+  await writeFile(path.join(v.out!, 'metrics.json'), JSON.stringify(report, null, 2) + '\n');
+  await writeFile(path.join(v.out!, 'metrics.md'), table + '\n');
+  return table;
+}
+
+await mkdir(v.out!, { recursive: true });
+await writeReport();
 for (const weights of v.weights!) {
   const { genA2B, genB2A, from, dtype } = await resolveGenerators(weights);
   const size = genA2B.inputs[0]!.shape[1] as number;
@@ -165,20 +187,8 @@ for (const weights of v.weights!) {
   console.log(`grid written to ${file}`);
   genA2B.dispose();
   genB2A.dispose();
+  await writeReport();
 }
 
-const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-const table = [
-  '| row | KID×100 (own features) | two-sample critic | style judge: target domain |',
-  '|---|---|---|---|',
-  ...rows.map((r) => `| ${r.name} | ${r.kid100.toFixed(2)} ± ${r.kidStd100.toFixed(2)} | ${pct(r.critic)} (${r.criticPerSeed.map(pct).join(' / ')}) | ${pct(r.judge)} |`),
-].join('\n');
-console.log(`\n${table}\n`);
-const report = {
-  data: v.data, features: v.features, backend: tf.getBackend(), counts: { queryA: queryA.shape[0], refA: refA.shape[0], queryB: queryB.shape[0], refB: refB.shape[0] },
-  kid: { subsets: kidSubsets, subsetSize: kidSubsetSize }, criticSeeds, judgeSeeds, generators, rows,
-  command: `npx tsx scripts/metrics-table.ts ${process.argv.slice(2).join(' ')}`.trim(), date: new Date().toISOString(),
-};
-await writeFile(path.join(v.out!, 'metrics.json'), JSON.stringify(report, null, 2) + '\n');
-await writeFile(path.join(v.out!, 'metrics.md'), table + '\n');
+console.log(`\n${await writeReport()}\n`);
 console.log(`written to ${v.out} (${elapsed()})`);
