@@ -30,7 +30,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { useCliBackend } from '../src/cli/backend';
-import { encodePng, resizeBilinear, sampleGrid, tensorToImage } from '../src/data';
+import { encodePNG, resizeBilinear, sampleGrid, tensorToImage } from '../src/data';
 import { loadLayersModelFromDir } from '../src/io/file-handler';
 import { domainAccuracy, trainDomainClassifier } from '../src/metrics/domain-classifier';
 import { kid } from '../src/metrics/kid';
@@ -182,7 +182,7 @@ for (const weights of v.weights!) {
     return sampleGrid([row(domainA.grid), row(fa), row(domainB.grid), row(fb)]);
   });
   const file = path.join(v.out!, `grid-${path.basename(from)}.png`);
-  await writeFile(file, encodePng(tensorToImage(sheet, [0, 1])));
+  await writeFile(file, encodePNG(tensorToImage(sheet, [0, 1])));
   sheet.dispose();
   console.log(`grid written to ${file}`);
   genA2B.dispose();

@@ -20,7 +20,7 @@ import { AVATAR_FRAMING, AVATAR_STYLES_B, listDicebearStyles, renderDicebearPng,
 import { saveLayersModelToDir } from '../src/io/file-handler';
 import { resizeForClassifier } from '../src/metrics/patch-classifier';
 import {
-  featureRms, predictInBatches, STYLE_FEATURE_SCALE_KEY, STYLE_FEATURE_SIZE, styleFeatureExtractor, trainStyleClassifier,
+  featureRMS, predictInBatches, STYLE_FEATURE_SCALE_KEY, STYLE_FEATURE_SIZE, styleFeatureExtractor, trainStyleClassifier,
 } from '../src/metrics/style-features';
 
 const { values: v } = parseArgs({
@@ -93,7 +93,7 @@ console.log(`trained in ${trainSeconds.toFixed(0)} s; held-out accuracy ${(100 *
 console.log(Object.entries(perStyleAccuracy).map(([s, a]) => `${s} ${(100 * a).toFixed(0)}%`).join(', '));
 
 // The training set's feature RMS, stored in the model so that styleFeatureExtractor scales features to order 1.
-const featureScale = featureRms(styleFeatureExtractor(model), xTrain);
+const featureScale = featureRMS(styleFeatureExtractor(model), xTrain);
 model.setUserDefinedMetadata({ [STYLE_FEATURE_SCALE_KEY]: featureScale });
 console.log(`feature RMS on the training images: ${featureScale.toFixed(4)}`);
 await mkdir(v.out!, { recursive: true });

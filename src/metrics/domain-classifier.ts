@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { UgatitConfigError } from '../errors';
+import { UGATITConfigError } from '../errors';
 import { buildPatchClassifier, fitClassifier, resizeForClassifier, type FitClassifierOptions } from './patch-classifier';
 
 /** Side in pixels the classifier works at; inputs of any size are resized to this. */
@@ -58,7 +58,7 @@ export async function trainDomainClassifier(
   options: DomainClassifierOptions = {},
 ): Promise<tfl.LayersModel> {
   if (imagesA.shape[0] === 0 || imagesB.shape[0] === 0) {
-    throw new UgatitConfigError('both domains need at least one training image');
+    throw new UGATITConfigError('both domains need at least one training image');
   }
   const nA = imagesA.shape[0];
   const nB = imagesB.shape[0];

@@ -5,8 +5,8 @@
  *
  * @module
  */
-export { kid, unbiasedMmd2, polynomialKernel } from './kid';
-export type { FeatureRows, KidOptions, KidResult } from './kid';
+export { kid, unbiasedMMD2, polynomialKernel } from './kid';
+export type { FeatureRows, KIDOptions, KIDResult } from './kid';
 export { twoSampleTest } from './two-sample';
 export type { SetCounts, TwoSampleTestOptions, TwoSampleTestResult } from './two-sample';
 export {
@@ -15,7 +15,7 @@ export {
 } from './domain-classifier';
 export type { DomainLabel, DomainClassifierOptions } from './domain-classifier';
 export {
-  STYLE_FEATURE_SIZE, STYLE_FEATURE_FILTERS, STYLE_FEATURE_SCALE_KEY, trainStyleClassifier, featureRms, styleFeatureExtractor, predictInBatches,
+  STYLE_FEATURE_SIZE, STYLE_FEATURE_FILTERS, STYLE_FEATURE_SCALE_KEY, trainStyleClassifier, featureRMS, styleFeatureExtractor, predictInBatches,
 } from './style-features';
 export { buildPatchClassifier, patchClassifierFeatures, fitClassifier, resizeForClassifier } from './patch-classifier';
 export type { PatchClassifierOptions, FitClassifierOptions } from './patch-classifier';

@@ -7,14 +7,14 @@
  * @packageDocumentation
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng } from '../data/rng';
-import { UgatitConfigError } from '../errors';
+import { RNG } from '../data/rng';
+import { UGATITConfigError } from '../errors';
 
 /** Feature vectors, one per row: a `[n, d]` tensor or `n` arrays of length `d`. */
 export type FeatureRows = tf.Tensor2D | ReadonlyArray<ArrayLike<number>>;
 
 /** Options of {@link kid}. */
-export interface KidOptions {
+export interface KIDOptions {
   /** Number of random subsets the estimate is averaged over. Default 100. */
   subsets?: number;
   /**
@@ -27,7 +27,7 @@ export interface KidOptions {
 }
 
 /** What {@link kid} returns. */
-export interface KidResult {
+export interface KIDResult {
   /** Mean of the per-subset estimates: the KID. Multiply by 100 for the scale papers report. */
   mean: number;
   /** Standard deviation of the per-subset estimates (population, as the reference implementation). */
@@ -38,14 +38,14 @@ export interface KidResult {
 
 function toTensor(rows: FeatureRows, name: string): tf.Tensor2D {
   if (rows instanceof tf.Tensor) {
-    if (rows.rank !== 2) throw new UgatitConfigError(`kid: ${name} must be [n, d] feature rows, received shape [${rows.shape.join(', ')}]`);
+    if (rows.rank !== 2) throw new UGATITConfigError(`kid: ${name} must be [n, d] feature rows, received shape [${rows.shape.join(', ')}]`);
     return tf.cast(rows, 'float32');
   }
   const n = rows.length;
   const d = n > 0 ? rows[0]!.length : 0;
   const flat = new Float32Array(n * d);
   rows.forEach((row, i) => {
-    if (row.length !== d) throw new UgatitConfigError(`kid: ${name} rows must all have length ${d}, row ${i} has ${row.length}`);
+    if (row.length !== d) throw new UGATITConfigError(`kid: ${name} rows must all have length ${d}, row ${i} has ${row.length}`);
     for (let j = 0; j < d; j++) flat[i * d + j] = row[j]!;
   });
   return tf.tensor2d(flat, [n, d]);
@@ -78,12 +78,12 @@ export function polynomialKernel(x: tf.Tensor2D, y: tf.Tensor2D): tf.Tensor2D {
  * matrices are summed row by row on the backend and the row sums in float64 here, since the
  * three terms are large and nearly cancel.
  */
-export function unbiasedMmd2(x: tf.Tensor2D, y: tf.Tensor2D): number {
+export function unbiasedMMD2(x: tf.Tensor2D, y: tf.Tensor2D): number {
   const m = x.shape[0];
   const n = y.shape[0];
-  if (m < 2 || n < 2) throw new UgatitConfigError(`unbiasedMmd2: each set needs at least 2 rows, received ${m} and ${n}`);
+  if (m < 2 || n < 2) throw new UGATITConfigError(`unbiasedMMD2: each set needs at least 2 rows, received ${m} and ${n}`);
   if (x.shape[1] !== y.shape[1]) {
-    throw new UgatitConfigError(`unbiasedMmd2: feature dimensions differ: [${x.shape.join(', ')}] vs [${y.shape.join(', ')}]`);
+    throw new UGATITConfigError(`unbiasedMMD2: feature dimensions differ: [${x.shape.join(', ')}] vs [${y.shape.join(', ')}]`);
   }
   const parts = tf.tidy(() => {
     const rowSums = (a: tf.Tensor2D, b: tf.Tensor2D) => tf.sum(polynomialKernel(a, b), 1);
@@ -97,7 +97,7 @@ export function unbiasedMmd2(x: tf.Tensor2D, y: tf.Tensor2D): number {
 }
 
 /** `k` distinct indices of [0, n), drawn with a partial Fisher–Yates shuffle. */
-function drawWithoutReplacement(rng: Rng, n: number, k: number): number[] {
+function drawWithoutReplacement(rng: RNG, n: number, k: number): number[] {
   const a = Array.from({ length: n }, (_, i) => i);
   for (let i = 0; i < k; i++) {
     const j = i + rng.int(n - i);
@@ -107,7 +107,7 @@ function drawWithoutReplacement(rng: Rng, n: number, k: number): number[] {
 }
 
 /**
- * Kernel inception distance between two sets of feature vectors: {@link unbiasedMmd2} on
+ * Kernel inception distance between two sets of feature vectors: {@link unbiasedMMD2} on
  * `subsets` random subsets of `subsetSize` vectors drawn without replacement from each set,
  * then the mean and standard deviation over subsets (the reference implementation's
  * procedure). Features are rows of a `[n, d]` tensor or arrays; the inputs are not disposed.
@@ -122,9 +122,9 @@ function drawWithoutReplacement(rng: Rng, n: number, k: number): number[] {
  * console.log(`KID×100 = ${(100 * mean).toFixed(2)} ± ${(100 * std).toFixed(2)}`);
  * ```
  */
-export function kid(featuresX: FeatureRows, featuresY: FeatureRows, options: KidOptions = {}): KidResult {
+export function kid(featuresX: FeatureRows, featuresY: FeatureRows, options: KIDOptions = {}): KIDResult {
   const { subsets = 100, seed = 0 } = options;
-  if (!Number.isInteger(subsets) || subsets < 1) throw new UgatitConfigError(`kid: subsets must be a positive integer, received ${subsets}`);
+  if (!Number.isInteger(subsets) || subsets < 1) throw new UGATITConfigError(`kid: subsets must be a positive integer, received ${subsets}`);
   const x = toTensor(featuresX, 'featuresX');
   let y: tf.Tensor2D | undefined;
   try {
@@ -132,13 +132,13 @@ export function kid(featuresX: FeatureRows, featuresY: FeatureRows, options: Kid
     const nX = x.shape[0];
     const nY = y.shape[0];
     if (x.shape[1] !== y.shape[1]) {
-      throw new UgatitConfigError(`kid: feature dimensions differ: [${x.shape.join(', ')}] vs [${y.shape.join(', ')}]`);
+      throw new UGATITConfigError(`kid: feature dimensions differ: [${x.shape.join(', ')}] vs [${y.shape.join(', ')}]`);
     }
     const subsetSize = options.subsetSize ?? Math.min(1000, nX, nY);
     if (!Number.isInteger(subsetSize) || subsetSize < 2 || subsetSize > Math.min(nX, nY)) {
-      throw new UgatitConfigError(`kid: subsetSize must be an integer from 2 to the smaller set's size (${nX} and ${nY} rows), received ${subsetSize}`);
+      throw new UGATITConfigError(`kid: subsetSize must be an integer from 2 to the smaller set's size (${nX} and ${nY} rows), received ${subsetSize}`);
     }
-    const rng = new Rng(seed);
+    const rng = new RNG(seed);
     const values: number[] = [];
     for (let s = 0; s < subsets; s++) {
       const ix = tf.tensor1d(drawWithoutReplacement(rng, nX, subsetSize), 'int32');
@@ -146,7 +146,7 @@ export function kid(featuresX: FeatureRows, featuresY: FeatureRows, options: Kid
       const xs = tf.gather(x, ix) as tf.Tensor2D;
       const ys = tf.gather(y, iy) as tf.Tensor2D;
       try {
-        values.push(unbiasedMmd2(xs, ys));
+        values.push(unbiasedMMD2(xs, ys));
       } finally {
         tf.dispose([ix, iy, xs, ys]);
       }

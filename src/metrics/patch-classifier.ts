@@ -6,8 +6,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { Rng } from '../data/rng';
-import { UgatitConfigError } from '../errors';
+import { RNG } from '../data/rng';
+import { UGATITConfigError } from '../errors';
 import { normalDrawSeed } from '../layers/tfjs-internals';
 
 /**
@@ -16,7 +16,7 @@ import { normalDrawSeed } from '../layers/tfjs-internals';
  */
 export function resizeForClassifier(images: tf.Tensor4D, size: number): tf.Tensor4D {
   if (images.rank !== 4 || images.shape[3] !== 3) {
-    throw new UgatitConfigError(`expected NHWC RGB images, got shape [${images.shape.join(', ')}]`);
+    throw new UGATITConfigError(`expected NHWC RGB images, got shape [${images.shape.join(', ')}]`);
   }
   return tf.tidy(() => {
     const x = tf.cast(images, 'float32');
@@ -53,9 +53,9 @@ export interface PatchClassifierOptions {
  */
 export function buildPatchClassifier(options: PatchClassifierOptions = {}): tfl.Sequential {
   const { inputSize = 64, filters = [16, 32, 64, 64], classes = 1, seed = 0 } = options;
-  if (!Number.isInteger(classes) || classes < 1) throw new UgatitConfigError(`buildPatchClassifier: classes must be a positive integer, received ${classes}`);
+  if (!Number.isInteger(classes) || classes < 1) throw new UGATITConfigError(`buildPatchClassifier: classes must be a positive integer, received ${classes}`);
   if (filters.length === 0 || !Number.isInteger(inputSize) || inputSize % 2 ** filters.length !== 0) {
-    throw new UgatitConfigError(`buildPatchClassifier: inputSize must be divisible by 2^${filters.length} (one halving per stage), received ${inputSize}`);
+    throw new UGATITConfigError(`buildPatchClassifier: inputSize must be divisible by 2^${filters.length} (one halving per stage), received ${inputSize}`);
   }
   const model = tfl.sequential();
   let side = inputSize;
@@ -100,7 +100,7 @@ export function buildPatchClassifier(options: PatchClassifierOptions = {}): tfl.
 export function patchClassifierFeatures(classifier: tfl.LayersModel): tfl.LayersModel {
   const pooled = classifier.layers[classifier.layers.length - 2];
   if (pooled === undefined || pooled.getClassName() !== 'GlobalAveragePooling2D') {
-    throw new UgatitConfigError(`patchClassifierFeatures: expected a global average pooling layer before the head, found ${pooled?.getClassName()}`);
+    throw new UGATITConfigError(`patchClassifierFeatures: expected a global average pooling layer before the head, found ${pooled?.getClassName()}`);
   }
   return tfl.model({ inputs: classifier.inputs, outputs: pooled.output as tfl.SymbolicTensor });
 }
@@ -129,8 +129,8 @@ export interface FitClassifierOptions {
 export async function fitClassifier(model: tfl.LayersModel, x: tf.Tensor, y: tf.Tensor, options: FitClassifierOptions = {}): Promise<void> {
   const { epochs = 5, seed = 0, batchSize = 32, learningRate = 1e-3, onEpochEnd } = options;
   const n = x.shape[0];
-  if (y.shape[0] !== n) throw new UgatitConfigError(`fitClassifier: ${n} images but ${y.shape[0]} labels`);
-  const rng = new Rng(seed);
+  if (y.shape[0] !== n) throw new UGATITConfigError(`fitClassifier: ${n} images but ${y.shape[0]} labels`);
+  const rng = new RNG(seed);
   const order = Array.from({ length: n }, (_, i) => i);
   const optimizer = tf.train.adam(learningRate);
   const binary = y.shape[1] === 1;

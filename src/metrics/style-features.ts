@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { UgatitConfigError } from '../errors';
+import { UGATITConfigError } from '../errors';
 import { buildPatchClassifier, fitClassifier, patchClassifierFeatures, resizeForClassifier, type FitClassifierOptions } from './patch-classifier';
 
 /** Side in pixels the style network works at; inputs of any size are resized to it. */
@@ -28,9 +28,9 @@ export async function trainStyleClassifier(
   classes: number,
   options: FitClassifierOptions = {},
 ): Promise<tfl.LayersModel> {
-  if (labels.length !== images.shape[0]) throw new UgatitConfigError(`trainStyleClassifier: ${images.shape[0]} images but ${labels.length} labels`);
+  if (labels.length !== images.shape[0]) throw new UGATITConfigError(`trainStyleClassifier: ${images.shape[0]} images but ${labels.length} labels`);
   const bad = labels.findIndex((l) => !Number.isInteger(l) || l < 0 || l >= classes);
-  if (bad >= 0) throw new UgatitConfigError(`trainStyleClassifier: label ${bad} is ${labels[bad]}, expected an integer in [0, ${classes})`);
+  if (bad >= 0) throw new UGATITConfigError(`trainStyleClassifier: label ${bad} is ${labels[bad]}, expected an integer in [0, ${classes})`);
   const model = buildPatchClassifier({ inputSize: STYLE_FEATURE_SIZE, filters: STYLE_FEATURE_FILTERS, classes, seed: options.seed ?? 0 });
   const x = resizeForClassifier(images, STYLE_FEATURE_SIZE);
   const y = tf.tidy(() => tf.oneHot(tf.tensor1d(labels as number[], 'int32'), classes));
@@ -55,7 +55,7 @@ export const STYLE_FEATURE_SCALE_KEY = 'featureScale';
  * any size, and at tens per value the cubic kernel makes KID's subset estimates swing by orders
  * of magnitude more than the differences they measure.
  */
-export function featureRms(extractor: tfl.LayersModel, images: tf.Tensor4D): number {
+export function featureRMS(extractor: tfl.LayersModel, images: tf.Tensor4D): number {
   const f = predictInBatches(extractor, images);
   const rms = tf.tidy(() => tf.sqrt(tf.mean(tf.square(f))));
   const value = rms.dataSync()[0]!;
@@ -66,7 +66,7 @@ export function featureRms(extractor: tfl.LayersModel, images: tf.Tensor4D): num
 /**
  * The feature extractor of a trained style classifier: the same layers up to the pooled
  * `[batch, 128]` features, divided by the feature scale stored in the classifier's user-defined
- * metadata under {@link STYLE_FEATURE_SCALE_KEY} (the training set's {@link featureRms}, so that
+ * metadata under {@link STYLE_FEATURE_SCALE_KEY} (the training set's {@link featureRMS}, so that
  * values are of order 1; 1 when absent). It shares the classifier's layers and weights: dispose
  * the classifier to free them, and not the extractor too (disposing either disposes the shared layers).
  */
@@ -74,7 +74,7 @@ export function styleFeatureExtractor(classifier: tfl.LayersModel): tfl.LayersMo
   const pooled = patchClassifierFeatures(classifier);
   const scale = (classifier.getUserDefinedMetadata() as Record<string, unknown> | undefined)?.[STYLE_FEATURE_SCALE_KEY] ?? 1;
   if (typeof scale !== 'number' || !(scale > 0) || !Number.isFinite(scale)) {
-    throw new UgatitConfigError(`styleFeatureExtractor: metadata ${STYLE_FEATURE_SCALE_KEY} must be a positive number, received ${JSON.stringify(scale)}`);
+    throw new UGATITConfigError(`styleFeatureExtractor: metadata ${STYLE_FEATURE_SCALE_KEY} must be a positive number, received ${JSON.stringify(scale)}`);
   }
   if (scale === 1) return pooled;
   const scaled = tfl.layers.rescaling({ scale: 1 / scale }).apply(pooled.outputs[0]!) as tfl.SymbolicTensor;
@@ -93,7 +93,7 @@ export function predictInBatches(model: tfl.LayersModel, images: tf.Tensor4D, ba
     const n = Math.min(batchSize, images.shape[0] - start);
     parts.push(tf.tidy(() => model.predict(resizeForClassifier(tf.slice(images, start, n), size)) as tf.Tensor));
   }
-  if (parts.length === 0) throw new UgatitConfigError('predictInBatches: no images');
+  if (parts.length === 0) throw new UGATITConfigError('predictInBatches: no images');
   const out = tf.concat(parts, 0) as tf.Tensor2D;
   tf.dispose(parts);
   return out;

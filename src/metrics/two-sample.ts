@@ -7,8 +7,8 @@
  * @packageDocumentation
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng } from '../data/rng';
-import { UgatitConfigError } from '../errors';
+import { RNG } from '../data/rng';
+import { UGATITConfigError } from '../errors';
 import { domainProbabilities, trainDomainClassifier } from './domain-classifier';
 import type { FitClassifierOptions } from './patch-classifier';
 
@@ -41,7 +41,7 @@ export interface TwoSampleTestResult {
 }
 
 /** Splits `n` indices with a seeded shuffle: the first `n − held` train, the rest are held out. */
-function split(rng: Rng, n: number, held: number): { train: number[]; test: number[] } {
+function split(rng: RNG, n: number, held: number): { train: number[]; test: number[] } {
   const order = rng.shuffle(Array.from({ length: n }, (_, i) => i));
   return { train: order.slice(0, n - held), test: order.slice(n - held) };
 }
@@ -61,19 +61,19 @@ function split(rng: Rng, n: number, held: number): { train: number[]; test: numb
 export async function twoSampleTest(imagesX: tf.Tensor4D, imagesY: tf.Tensor4D, options: TwoSampleTestOptions = {}): Promise<TwoSampleTestResult> {
   const { heldOutFraction = 0.25, seed = 0 } = options;
   if (!(heldOutFraction > 0 && heldOutFraction < 1)) {
-    throw new UgatitConfigError(`twoSampleTest: heldOutFraction must be in (0, 1), received ${heldOutFraction}`);
+    throw new UGATITConfigError(`twoSampleTest: heldOutFraction must be in (0, 1), received ${heldOutFraction}`);
   }
   const nX = imagesX.shape[0];
   const nY = imagesY.shape[0];
   const heldX = Math.round(nX * heldOutFraction);
   const heldY = Math.round(nY * heldOutFraction);
   if (heldX < 1 || heldY < 1 || heldX >= nX || heldY >= nY) {
-    throw new UgatitConfigError(
+    throw new UGATITConfigError(
       `twoSampleTest: ${nX} and ${nY} images leave no image to train on or to hold out at heldOutFraction ${heldOutFraction}`,
     );
   }
   // A seed of its own for the split, so the critic's initialisation and shuffling stay those of `seed`.
-  const rng = new Rng(seed * 2 + 1);
+  const rng = new RNG(seed * 2 + 1);
   const sx = split(rng, nX, heldX);
   const sy = split(rng, nY, heldY);
   const pick = (images: tf.Tensor4D, idx: number[]) => tf.tidy(() => tf.gather(images, tf.tensor1d(idx, 'int32')) as tf.Tensor4D);

@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, expect, it } from 'vitest';
 import { describeEachBackend, useBackend } from '../helpers/backends';
-import { kid, polynomialKernel, unbiasedMmd2 } from '../../src/metrics/kid';
-import { Rng } from '../../src/data/rng';
+import { kid, polynomialKernel, unbiasedMMD2 } from '../../src/metrics/kid';
+import { RNG } from '../../src/data/rng';
 
 /** Rows of Gaussian-ish features (sum of uniforms), shifted by `shift` in every dimension. */
 function features(n: number, d: number, seed: number, shift = 0): number[][] {
-  const rng = new Rng(seed);
+  const rng = new RNG(seed);
   return Array.from({ length: n }, () => Array.from({ length: d }, () => rng.next() + rng.next() + rng.next() - 1.5 + shift));
 }
 
@@ -45,7 +45,7 @@ describeEachBackend('kid on %s', (backend) => {
     const x = tf.tensor2d(xs);
     const y = tf.tensor2d(ys);
     const before = tf.memory().numTensors;
-    const got = unbiasedMmd2(x, y);
+    const got = unbiasedMMD2(x, y);
     expect(tf.memory().numTensors).toBe(before);
     const want = mmd2Reference(xs, ys);
     expect(want).toBeGreaterThan(0.01);

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachBackend, useBackend } from '../helpers/backends';
 import { patchClassifierFeatures } from '../../src/metrics/patch-classifier';
 import {
-  featureRms, predictInBatches, STYLE_FEATURE_FILTERS, STYLE_FEATURE_SCALE_KEY, STYLE_FEATURE_SIZE, styleFeatureExtractor, trainStyleClassifier,
+  featureRMS, predictInBatches, STYLE_FEATURE_FILTERS, STYLE_FEATURE_SCALE_KEY, STYLE_FEATURE_SIZE, styleFeatureExtractor, trainStyleClassifier,
 } from '../../src/metrics/style-features';
 import { buildPatchClassifier } from '../../src/metrics/patch-classifier';
 import { loadLayersModelFromDir, saveLayersModelToDir } from '../../src/io/file-handler';
@@ -59,16 +59,16 @@ describeEachBackend('style features on %s', (backend) => {
   it('scales the features by the metadata scale, kept through save and load: features of RMS 1 on the images it was measured on', async () => {
     const before = tf.memory().numTensors;
     const model = buildPatchClassifier({ inputSize: STYLE_FEATURE_SIZE, filters: STYLE_FEATURE_FILTERS, classes: 3, seed: 1 });
-    const raw = featureRms(styleFeatureExtractor(model), train.images);
+    const raw = featureRMS(styleFeatureExtractor(model), train.images);
     expect(raw).toBeGreaterThan(0);
     model.setUserDefinedMetadata({ [STYLE_FEATURE_SCALE_KEY]: raw });
-    expect(featureRms(styleFeatureExtractor(model), train.images)).toBeCloseTo(1, 5);
+    expect(featureRMS(styleFeatureExtractor(model), train.images)).toBeCloseTo(1, 5);
     const dir = await mkdtemp(path.join(tmpdir(), 'style-features-'));
     try {
       await saveLayersModelToDir(model, dir, { float16: true });
       const loaded = await loadLayersModelFromDir(dir);
       // float16 weights: the RMS moves by well under a percent.
-      expect(featureRms(styleFeatureExtractor(loaded), train.images)).toBeCloseTo(1, 2);
+      expect(featureRMS(styleFeatureExtractor(loaded), train.images)).toBeCloseTo(1, 2);
       loaded.dispose();
     } finally {
       await rm(dir, { recursive: true, force: true });
