@@ -15,19 +15,16 @@
  * --weights takes a folder with genA2B/ and genB2A/ (default: the shipped weights/avatars, scored
  * as users load them: float16), a training directory or a checkpoint (ckpt-*).
  */
-import { existsSync } from 'node:fs';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-wasm';
-import {
-  createGenerator, decodeImage, encodePNG, findLatestCheckpoint, imageToTensor, loadGeneratorsFromDir, resizeBilinear,
-  sampleGrid, tensorToImage, heatmapToImage,
-} from '../src';
+import { createGenerator, encodePNG, sampleGrid, tensorToImage, heatmapToImage } from '../src';
 import { packageWeightsDir } from '../src/io';
 import { domainAccuracy, trainDomainClassifier } from '../src/metrics/domain-classifier';
+import { loadFolder, resolveGenerators, translateAll } from './generator-evaluation';
 
 const { values: v } = parseArgs({
   options: {
@@ -39,42 +36,6 @@ const seeds = v.seeds!.split(',').map((s) => {
   if (!/^\d+$/.test(s.trim())) throw new Error(`--seeds takes comma-separated non-negative integers, got "${v.seeds}"`);
   return Number(s);
 });
-
-async function loadFolder(dir: string, size: number, limit = Infinity): Promise<tf.Tensor4D> {
-  const names = (await readdir(dir)).filter((f) => /\.(png|jpe?g)$/i.test(f)).sort().slice(0, limit);
-  const images = [];
-  for (const name of names) {
-    const img = decodeImage(new Uint8Array(await readFile(path.join(dir, name))), path.join(dir, name));
-    images.push(tf.tidy(() => resizeBilinear(imageToTensor(img), size)));
-  }
-  const batch = tf.stack(images) as tf.Tensor4D;
-  tf.dispose(images);
-  return batch;
-}
-
-async function resolveGenerators(dir: string): Promise<{ genA2B: tfl.LayersModel; genB2A: tfl.LayersModel; from: string; dtype: string }> {
-  let folder = dir;
-  if (!existsSync(path.join(folder, 'genA2B', 'model.json'))) {
-    const latest = await findLatestCheckpoint(dir);
-    if (!latest) throw new Error(`no generators in ${dir}`);
-    folder = latest;
-  }
-  const { genA2B, genB2A, provenance } = await loadGeneratorsFromDir(folder);
-  const manifest = JSON.parse(await readFile(path.join(folder, 'genA2B', 'model.json'), 'utf8')) as { weightsManifest: Array<{ weights: Array<{ quantization?: { dtype: string } }> }> };
-  const dtype = manifest.weightsManifest[0]!.weights.some((w) => w.quantization?.dtype === 'float16') ? 'float16' : 'float32';
-  if (provenance?.dtype !== undefined && provenance.dtype !== dtype) throw new Error(`${folder}: provenance says ${provenance.dtype}, the files are ${dtype}`);
-  return { genA2B: genA2B!, genB2A: genB2A!, from: folder, dtype };
-}
-
-function translateAll(model: tfl.LayersModel, images: tf.Tensor4D, batch = 10): tf.Tensor4D {
-  const parts: tf.Tensor[] = [];
-  for (let i = 0; i < images.shape[0]; i += batch) {
-    parts.push(tf.tidy(() => (model.predict(tf.slice(images, i, Math.min(batch, images.shape[0] - i))) as tf.Tensor[])[0]));
-  }
-  const out = tf.concat(parts) as tf.Tensor4D;
-  tf.dispose(parts);
-  return out;
-}
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 

@@ -41,5 +41,8 @@ export type { NamedTensors } from './io/safetensors';
 // Images, datasets, heatmaps
 export * from './data';
 
+// Translation quality metrics
+export * from './metrics';
+
 // Deprecated spellings, kept for existing code (docs/api.md).
 export { UgatitError, UgatitFormatError, UgatitConfigError } from './errors';

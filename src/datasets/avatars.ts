@@ -207,11 +207,23 @@ function loadRenderers(): Promise<Renderers> {
   return renderersPromise;
 }
 
-function styleOf(r: Renderers, framing: AvatarFraming): DicebearCollection[AvatarStyle] {
-  return r.collection[framing.style];
+/**
+ * Framing of any style of `@dicebear/collection` (by its export name, e.g. `'bigEars'`): the same
+ * fields as {@link AvatarFraming}, with the style not limited to the two domains' styles.
+ */
+export interface DicebearFraming extends Omit<AvatarFraming, 'style'> {
+  /** Export name of the style in `@dicebear/collection`. */
+  style: string;
 }
 
-function renderWith(r: Renderers, framing: AvatarFraming, seed: string, size: number): Uint8Array {
+function styleOf(r: Renderers, framing: DicebearFraming): DicebearCollection[AvatarStyle] {
+  if (!Object.prototype.hasOwnProperty.call(r.collection, framing.style)) {
+    throw new UGATITError(`unknown DiceBear style '${framing.style}' (known: ${Object.keys(r.collection).join(', ')})`);
+  }
+  return r.collection[framing.style as AvatarStyle];
+}
+
+function renderWith(r: Renderers, framing: DicebearFraming, seed: string, size: number): Uint8Array {
   const style = styleOf(r, framing);
   const svg = r.core
     .createAvatar(style as Parameters<DicebearCore['createAvatar']>[0], {
@@ -260,6 +272,27 @@ export async function renderAvatarPng(
   checkSize(size);
   const framing = avatarFraming(domain, styleB);
   return renderWith(await loadRenderers(), framing, seed, size);
+}
+
+/**
+ * Renders one avatar of any DiceBear style with `framing`, on the datasets' background
+ * ({@link AVATAR_BACKGROUND}), as `size`×`size` RGB PNG bytes: the renderer of
+ * {@link renderAvatarPng} for styles beyond the two domains (the style feature network's
+ * training data uses about thirty).
+ *
+ * @example
+ * ```ts
+ * const png = await renderDicebearPng({ style: 'bigEars', scale: 100, translateY: 0, options: {} }, 'seed-1', 128);
+ * ```
+ */
+export async function renderDicebearPng(framing: DicebearFraming, seed: string, size = 128): Promise<Uint8Array> {
+  checkSize(size);
+  return renderWith(await loadRenderers(), framing, seed, size);
+}
+
+/** Export names of every style in the installed `@dicebear/collection`. */
+export async function listDicebearStyles(): Promise<string[]> {
+  return Object.keys((await loadRenderers()).collection);
 }
 
 function checkSize(size: number): void {

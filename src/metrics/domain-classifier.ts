@@ -6,9 +6,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { Rng } from '../data/rng';
-import { UgatitConfigError } from '../errors';
-import { normalDrawSeed } from '../layers/tfjs-internals';
+import { UGATITConfigError } from '../errors';
+import { buildPatchClassifier, fitClassifier, resizeForClassifier, type FitClassifierOptions } from './patch-classifier';
 
 /** Side in pixels the classifier works at; inputs of any size are resized to this. */
 export const DOMAIN_CLASSIFIER_SIZE = 64;
@@ -16,85 +15,27 @@ export const DOMAIN_CLASSIFIER_SIZE = 64;
 /** A domain label: `'A'` (classifier output 0) or `'B'` (output 1). */
 export type DomainLabel = 'A' | 'B';
 
-/** Options of {@link trainDomainClassifier}. */
-export interface DomainClassifierOptions {
-  /** Passes over the training data. Default 5. */
-  epochs?: number;
-  /** Seed of the weight initialisation and of the shuffling. Default 0. */
-  seed?: number;
-  /** Mini-batch size. Default 32. */
-  batchSize?: number;
-  /** Adam learning rate. Default 1e-3. */
-  learningRate?: number;
-  /** Called after every epoch with its mean loss and training accuracy. */
-  onEpochEnd?: (epoch: number, logs: { loss: number; acc: number }) => void;
-}
+/** Options of {@link trainDomainClassifier}; `seed` seeds the weight initialisation and the shuffling. */
+export type DomainClassifierOptions = FitClassifierOptions;
 
 /**
  * Resizes NHWC images in [-1, 1] (the model's image convention) to
  * {@link DOMAIN_CLASSIFIER_SIZE}² with bilinear filtering. Returns a new tensor.
  */
 export function prepareDomainImages(images: tf.Tensor4D): tf.Tensor4D {
-  if (images.rank !== 4 || images.shape[3] !== 3) {
-    throw new UgatitConfigError(`expected NHWC RGB images, got shape [${images.shape.join(', ')}]`);
-  }
-  return tf.tidy(() => {
-    const x = tf.cast(images, 'float32');
-    const [, h, w] = images.shape;
-    if (h === DOMAIN_CLASSIFIER_SIZE && w === DOMAIN_CLASSIFIER_SIZE) return tf.clone(x);
-    return tf.image.resizeBilinear(x, [DOMAIN_CLASSIFIER_SIZE, DOMAIN_CLASSIFIER_SIZE], true);
-  });
+  return resizeForClassifier(images, DOMAIN_CLASSIFIER_SIZE);
 }
 
 /** Output channels of the four downsampling stages of {@link buildDomainClassifier}. */
 export const DOMAIN_CLASSIFIER_FILTERS: readonly number[] = [16, 32, 64, 64];
 
 /**
- * Builds the untrained classifier: four 2×2 stride-2 convolutions (16, 32, 64, 64 filters,
- * ReLU; 64 → 32 → 16 → 8 → 4 px), global average pooling and one sigmoid unit (probability of
+ * Builds the untrained classifier: {@link buildPatchClassifier} with four stages (16, 32, 64, 64
+ * filters; 64 → 32 → 16 → 8 → 4 px), global average pooling and one sigmoid unit (probability of
  * domain B). Input `[batch, 64, 64, 3]` in [-1, 1].
- *
- * Each convolution is written as space-to-depth (`reshape` + `permute`) followed by a `dense`
- * layer on the channel axis, which is the same linear map as `conv2d({kernelSize: 2,
- * strides: 2})`. The reason is training speed: the gradients then only need reshape, transpose
- * and matMul kernels, which are fast on the tfjs `cpu` and `wasm` backends, whereas the `cpu`
- * backend's `Conv2DBackpropFilter` is an element-by-element loop (over 50× slower than the
- * forward pass) and `wasm` has no `Conv2DBackpropFilter` at all.
  */
 export function buildDomainClassifier(seed = 0): tfl.Sequential {
-  const model = tfl.sequential();
-  let side = DOMAIN_CLASSIFIER_SIZE;
-  let channels = 3;
-  DOMAIN_CLASSIFIER_FILTERS.forEach((filters, i) => {
-    const half = side / 2;
-    model.add(
-      tfl.layers.reshape({
-        ...(i === 0 ? { inputShape: [side, side, channels] } : {}),
-        targetShape: [half, 2, half, 2, channels],
-      }),
-    );
-    // [h/2, 2, w/2, 2, c] -> [h/2, w/2, 2, 2, c]: every 2×2 patch becomes one pixel of 4c values.
-    model.add(tfl.layers.permute({ dims: [1, 3, 2, 4, 5] }));
-    model.add(tfl.layers.reshape({ targetShape: [half, half, 4 * channels] }));
-    model.add(
-      tfl.layers.dense({
-        units: filters,
-        activation: 'relu',
-        kernelInitializer: tfl.initializers.heNormal({ seed: normalDrawSeed(seed * 31 + i) }),
-      }),
-    );
-    side = half;
-    channels = filters;
-  });
-  model.add(tfl.layers.globalAveragePooling2d({}));
-  model.add(
-    tfl.layers.dense({
-      units: 1,
-      activation: 'sigmoid',
-      kernelInitializer: tfl.initializers.glorotUniform({ seed: seed * 31 + DOMAIN_CLASSIFIER_FILTERS.length }),
-    }),
-  );
-  return model;
+  return buildPatchClassifier({ inputSize: DOMAIN_CLASSIFIER_SIZE, filters: DOMAIN_CLASSIFIER_FILTERS, classes: 1, seed });
 }
 
 /**
@@ -116,45 +57,23 @@ export async function trainDomainClassifier(
   imagesB: tf.Tensor4D,
   options: DomainClassifierOptions = {},
 ): Promise<tfl.LayersModel> {
-  const { epochs = 5, seed = 0, batchSize = 32, learningRate = 1e-3, onEpochEnd } = options;
   if (imagesA.shape[0] === 0 || imagesB.shape[0] === 0) {
-    throw new UgatitConfigError('both domains need at least one training image');
+    throw new UGATITConfigError('both domains need at least one training image');
   }
   const nA = imagesA.shape[0];
   const nB = imagesB.shape[0];
-  const n = nA + nB;
   const { x, y } = tf.tidy(() => ({
     x: tf.concat([prepareDomainImages(imagesA), prepareDomainImages(imagesB)], 0),
     y: tf.concat([tf.zeros([nA, 1]), tf.ones([nB, 1])], 0),
   }));
-  const rng = new Rng(seed);
-  const order = Array.from({ length: n }, (_, i) => i);
-
-  const model = buildDomainClassifier(seed);
-  const optimizer = tf.train.adam(learningRate);
-  model.compile({ optimizer, loss: 'binaryCrossentropy', metrics: ['accuracy'] });
+  const model = buildDomainClassifier(options.seed ?? 0);
   try {
-    for (let epoch = 0; epoch < epochs; epoch++) {
-      // Our own seeded shuffle; tfjs' `shuffle: true` would use Math.random.
-      rng.shuffle(order);
-      const idx = tf.tensor1d(order, 'int32');
-      const xs = tf.gather(x, idx);
-      const ys = tf.gather(y, idx);
-      try {
-        const h = await model.fit(xs, ys, { epochs: 1, batchSize, shuffle: false, verbose: 0 });
-        const loss = Number(h.history.loss[0]);
-        const acc = Number((h.history.acc ?? h.history.accuracy)?.[0]);
-        onEpochEnd?.(epoch, { loss, acc });
-      } finally {
-        tf.dispose([idx, xs, ys]);
-      }
-    }
+    await fitClassifier(model, x, y, options);
   } catch (e) {
     model.dispose();
     throw e;
   } finally {
     tf.dispose([x, y]);
-    optimizer.dispose();
   }
   return model;
 }
