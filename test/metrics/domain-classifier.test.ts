@@ -52,8 +52,7 @@ describeEachBackend('domain classifier on %s', (backend) => {
     r.dispose();
   });
 
-  it('learns two synthetic colour domains to > 90 % held-out accuracy quickly', async () => {
-    const start = Date.now();
+  it('learns two synthetic colour domains to > 90 % held-out accuracy', async () => {
     const before = tf.memory().numTensors;
     const model = await trainDomainClassifier(trainA, trainB, { epochs: 6, seed: 0, batchSize: 16 });
     const accA = domainAccuracy(model, testA, 'A');
@@ -65,7 +64,6 @@ describeEachBackend('domain classifier on %s', (backend) => {
     const five = tf.slice(testA, 0, 5);
     expect(domainProbabilities(model, five)).toHaveLength(5);
     five.dispose();
-    expect(Date.now() - start).toBeLessThan(20_000);
     model.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
