@@ -1,5 +1,46 @@
+// Bounds of the golden checks and the lines that report what a backend achieved. Free of Node
+// APIs, so that a browser page can apply the same bounds.
 import type { BackendName } from './backends';
-import type { StepComparison, TrainingFixtureName } from './reference-training';
+import { describeDifference } from './golden-compare';
+import type { ForwardMeasurements } from './golden-forward';
+import type { StepComparison, TrainingFixtureName } from './golden-training';
+
+/**
+ * Forward outputs on every backend: within 1e-5 × the tensor's max |value|. Every backend stays
+ * under 4.2e-6 on these fixtures (float32 PyTorch: 3e-6, fixture README, whose loosest bracket
+ * is 1e-4).
+ */
+export const FORWARD_BOUND = 1e-5;
+
+/** Failures of one forward fixture: structural problems and tensors beyond `relTol` × their max |value|. */
+export function forwardFailures(label: string, m: ForwardMeasurements, relTol = FORWARD_BOUND): string[] {
+  if (m.measured.length === 0) return [`${label}: nothing was compared`];
+  return [
+    ...m.problems.map((p) => `${label}: ${p}`),
+    ...m.measured.filter((d) => !(d.worst <= relTol * d.scale)).map((d) => describeDifference(`${label}.${d.label}`, d, relTol * d.scale, relTol)),
+  ];
+}
+
+const e = (x: number) => x.toExponential(1);
+
+/** What a forward fixture achieved: the worst tensor relative to its max |value|. */
+export function forwardSummary(m: ForwardMeasurements): string {
+  const worst = m.measured.reduce((w, d) => Math.max(w, d.scale > 0 ? d.worst / d.scale : d.worst), 0);
+  return `worst ${e(worst)} of max |value| over ${m.measured.length} tensors`;
+}
+
+/** What one training step achieved, in the terms of {@link StepBounds}. */
+export function stepSummary(c: StepComparison): string {
+  const max = (xs: number[]) => xs.reduce((m, x) => Math.max(m, x), 0);
+  const g = c.grads.filter((x) => x.key.startsWith('grad_g'));
+  const moments = c.moments.length
+    ? `; moments d ${e(max(c.moments.filter((m) => m.key.startsWith('adam_d')).map((m) => m.rel)))}, g ${e(max(c.moments.filter((m) => m.key.startsWith('adam_g')).map((m) => m.rel)))}`
+    : '';
+  return `step ${c.step}: loss ${e(max(c.losses.filter((l) => l.term !== 'lr').map((l) => l.rel)))}; `
+    + `dGrad ${e(max(c.grads.filter((x) => x.key.startsWith('grad_d')).map((x) => x.rel)))}; `
+    + `gGrad ${e(max(g.map((x) => x.rel)))} (${g.filter((x) => x.rel > 1e-3).length} above 1e-3); `
+    + `state ${e(c.state.maxAbs)} (${c.state.above['0.000005'] ?? 0} above 5e-6 of ${c.state.total})${moments}`;
+}
 
 /** What one recorded step must reproduce on one backend. */
 export interface StepBounds {
