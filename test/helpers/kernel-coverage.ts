@@ -55,7 +55,7 @@ const HEADER = [
   '# The tfjs kernels U-GAT-IT runs on each backend, recorded while the golden checks run there',
   '# (test/helpers/kernel-recorder.ts; x: ran). Each backend must run exactly its column, all on',
   '# itself: the backends of BACKENDS (test/helpers/backends.ts) in',
-  '# test/backends/kernel-coverage.test.ts. Backends that run no',
+  '# test/backends/kernel-coverage.test.ts, webgl and webgpu in test/browser. Backends that run no',
   `# kernel of the library's own (${LIBRARY_KERNEL_PREFIX}…, src/backends) must run the same kernels.`,
   '# When a backend starts running other kernels, check them there, then rewrite its column with',
   '#   UGATIT_UPDATE_KERNELS=1 npx vitest run <the test file of that backend>',
