@@ -8,7 +8,9 @@ import { buildBundle } from '../helpers/bundle';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const PAGE_DIR = join(ROOT, 'test/browser/page');
-const LIBRARY_ENTRY = join(ROOT, 'src');
+const LIBRARY_SOURCE = join(ROOT, 'src');
+/** The library's entry points (package.json "exports") and the folders of `src` they are built from. */
+const LIBRARY_ENTRIES: Record<string, string> = { 'ugatit-tf': LIBRARY_SOURCE, 'ugatit-tf/io': join(LIBRARY_SOURCE, 'io') };
 
 /**
  * CommonJS packages the ESM builds import by bare name (the library's bundle keeps its
@@ -43,17 +45,20 @@ async function buildCommonJsShims(outDir: string): Promise<void> {
 
 /**
  * The page's script reaches the library through `src` (the Node helpers it bundles import it
- * so); the page must use the built bundle instead, as users do: `src` becomes the external
- * `ugatit-tf` of the import map, and any deeper import into `src` is refused.
+ * so); the page must use the built bundle instead, as users do: `src` and `src/io` become the
+ * external `ugatit-tf` and `ugatit-tf/io` of the import map, and any other import into `src` is
+ * refused.
  */
 const libraryAsPackage: Plugin = {
   name: 'library-as-package',
   setup(b) {
     b.onResolve({ filter: /\/src(\/.*)?$/ }, (args) => {
       const target = resolve(args.resolveDir, args.path);
-      if (target === LIBRARY_ENTRY || target === join(LIBRARY_ENTRY, 'index.ts')) return { path: 'ugatit-tf', external: true };
-      if (target.startsWith(LIBRARY_ENTRY + sep)) {
-        return { errors: [{ text: `${args.importer} imports ${args.path}: the test page may import the library only through its root export` }] };
+      for (const [specifier, dir] of Object.entries(LIBRARY_ENTRIES)) {
+        if (target === dir || target === join(dir, 'index.ts')) return { path: specifier, external: true };
+      }
+      if (target.startsWith(LIBRARY_SOURCE + sep)) {
+        return { errors: [{ text: `${args.importer} imports ${args.path}: the test page may import the library only through its entry points (${Object.keys(LIBRARY_ENTRIES).join(', ')})` }] };
       }
       return undefined;
     });
@@ -79,6 +84,7 @@ export function importMap(): { imports: Record<string, string> } {
       '@tensorflow/tfjs-backend-webgl': tfjs('tfjs-backend-webgl', 'tf-backend-webgl.fesm.js'),
       '@tensorflow/tfjs-backend-webgpu': tfjs('tfjs-backend-webgpu', 'tf-backend-webgpu.fesm.js'),
       'ugatit-tf': '/bundle/index.js',
+      'ugatit-tf/io': '/bundle/io.js',
       ...Object.fromEntries(Object.entries(COMMONJS_DEPENDENCIES).map(([spec, file]) => [spec, `/vendor/${file}`])),
     },
   };

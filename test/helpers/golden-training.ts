@@ -3,7 +3,7 @@
 // tensors only asynchronously: the browser test page bundles it for webgl and webgpu.
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { createDiscriminator, createGenerator, disposeTrainerState, exportTorchStateDict, loadTorchStateDict, NETWORK_NAMES, torchWeightTable, UGATITTrainer } from '../../src';
+import { createDiscriminator, createGenerator, disposeNetworks, disposeTrainerState, exportTorchStateDict, loadTorchStateDict, NETWORK_NAMES, torchWeightTable, UGATITTrainer } from '../../src';
 import type { NamedTensors, NetworkName, StepLosses, UGATITNetworks } from '../../src';
 import { differenceOfTensors, toNHWC, withPrefix } from './golden-compare';
 
@@ -59,11 +59,6 @@ export function inTorchLayout(model: tfl.LayersModel, byOriginalName: tf.NamedTe
     if (g) out[row.torchKey] = tf.tidy(() => row.toTorch(g));
   }
   return out;
-}
-
-/** Disposes every network. */
-export function disposeNetworks(nets: UGATITNetworks): void {
-  for (const name of NETWORK_NAMES) nets[name as NetworkName].dispose();
 }
 
 /** One compared tensor: the worst |Δ| relative to max |expected|. */

@@ -1,4 +1,4 @@
-// Test page: the library's ESM bundle ('ugatit-tf', mapped by the page's import map) measured
+// Test page: the library's ESM bundle ('ugatit-tf' and 'ugatit-tf/io', mapped by the page's import map) measured
 // against the golden files on webgl and webgpu, driven by test/browser/golden-suite.ts through
 // window.ugatitGolden. The measuring code is the Node tests' own (test/helpers), bundled here.
 import * as tf from '@tensorflow/tfjs-core';
@@ -6,7 +6,7 @@ import '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgl';
 import '@tensorflow/tfjs-backend-webgpu';
-import { readSafetensors } from '../../../src';
+import { readSafetensors } from '../../../src/io';
 import { measureForward, type ForwardEntry, type ForwardFixture } from '../../helpers/golden-forward';
 import { compareTrainingWithReference, type TrainingFixture, type TrainingFixtureName } from '../../helpers/golden-training';
 import { recordKernels } from '../../helpers/kernel-recorder';
