@@ -2,19 +2,18 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
-import '@tensorflow/tfjs-backend-wasm';
-import '@tensorflow/tfjs-backend-webgl';
-import '@tensorflow/tfjs-backend-webgpu';
-import '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
-import { heatmapToImage, overlayHeatmap, UGATITTrainer, NETWORK_NAMES } from '../../src';
-import { WASM_TRAINING_KERNEL_NAMES } from '../../src/backends';
-import { useBackend } from '../helpers/backends';
-import { tinyNetworks } from '../helpers/tiny-training';
+import { backendUnavailable, BACKENDS, describeEachBackend, useBackend } from '../helpers/backends';
+import { manifest, readFixture } from '../helpers/fixtures';
+import { boundViolations, forwardFailures, forwardSummary, GOLDEN_BOUNDS, stepSummary } from '../helpers/golden-bounds';
+import { FORWARD_FIXTURES, measureForward } from '../helpers/golden-forward';
+import {
+  expectKernelsUsed, KernelRuns, kernelTable, LIBRARY_KERNEL_PREFIX, portableDifferences, readKernelTable,
+} from '../helpers/kernel-coverage';
+import { recordKernels } from '../helpers/kernel-recorder';
+import { compareTrainingWithReference, readTrainingFixture } from '../helpers/reference-training';
 
 const require = createRequire(import.meta.url);
-const IMG = 32;
 
 /**
  * Kernels tfjs-node registers for its `'tensorflow'` backend, read from its published
@@ -42,81 +41,75 @@ function tensorflowBackendKernels(): Set<string> {
   return names;
 }
 
-/**
- * tfjs-core's kernel names: each is exported as a constant named after itself (`Add = 'Add'`).
- * `tf.profile` also lists custom-gradient scopes (`fusedConv2d__op`, `unnamed scope`), which
- * are not kernels: their inner kernels are recorded on their own.
- */
-const CORE_KERNEL_NAMES = new Set(Object.entries(tf).filter(([k, v]) => typeof v === 'string' && k === v).map(([k]) => k));
+// One step of the full-generator fixture: every training kernel (the light fixture runs the same
+// ones) at less than half the light fixture's cost on the cpu backend. Every recorded step of
+// both fixtures is compared by test/training/reference-step.test.ts.
+const TRAINING_FIXTURE = 'train-step-full';
 
-/** Kernel names run by inference (generator, discriminator, heatmap display) and by one training step. */
-async function recordKernels(): Promise<{ inference: Set<string>; training: Set<string> }> {
-  const inference = new Set<string>();
-  const training = new Set<string>();
-  for (const light of [false, true]) {
-    const nets = tinyNetworks({ size: IMG, light });
-    const x = tf.randomUniform([1, IMG, IMG, 3], -1, 1, 'float32', 1) as tf.Tensor4D;
-    const y = tf.randomUniform([1, IMG, IMG, 3], -1, 1, 'float32', 2) as tf.Tensor4D;
-    const inf = await tf.profile(() => {
-      const [image, camLogit, heatmap] = nets.genA2B.predict(x) as tf.Tensor[];
-      const shown = tf.tidy(() => overlayHeatmap(tf.div(tf.add(tf.squeeze(x, [0]), 1), 2) as tf.Tensor3D, heatmapToImage(heatmap!, IMG), 0.5));
-      const dis = [...nets.disGA.predict(image!) as tf.Tensor[], ...nets.disLA.predict(image!) as tf.Tensor[]];
-      tf.dispose([image!, camLogit!, heatmap!, shown, ...dis]);
-    });
-    inf.kernelNames.forEach((k) => inference.add(k));
-    const trainer = new UGATITTrainer(nets, { iterations: 10 });
-    const step = await tf.profile(async () => {
-      await trainer.step(x, y);
-    });
-    step.kernelNames.forEach((k) => training.add(k));
-    tf.dispose([x, y]);
-    for (const n of NETWORK_NAMES) nets[n].dispose();
-  }
-  return { inference, training };
-}
+const recorded = new Map<string, KernelRuns>();
 
-describe('kernel coverage: everything U-GAT-IT runs is registered on every backend', () => {
-  it('cpu, wasm (with our additions), webgl, webgpu and tfjs-node (tensorflow, CUDA via tfjs-node-gpu)', async () => {
-    const used = new Map<string, Set<string>>();
-    // Recorded on cpu and wasm: a few ops pick kernels by backend, so take the union.
-    for (const backend of ['cpu', 'wasm'] as const) {
-      await useBackend(backend);
-      const { inference, training } = await recordKernels();
-      for (const k of inference) (used.get(k) ?? used.set(k, new Set()).get(k)!).add('inference');
-      for (const k of training) (used.get(k) ?? used.set(k, new Set()).get(k)!).add('training');
-    }
-    await useBackend('cpu');
+describeEachBackend('kernel coverage on %s: the golden checks, with the kernels they run recorded', (backend) => {
+  const runs = new KernelRuns();
+  recorded.set(backend, runs);
 
-    const registries: Record<string, Set<string>> = {
-      cpu: new Set(tf.getKernelsForBackend('cpu').map((k) => k.kernelName)),
-      wasm: new Set(tf.getKernelsForBackend('wasm').map((k) => k.kernelName)),
-      webgl: new Set(tf.getKernelsForBackend('webgl').map((k) => k.kernelName)),
-      webgpu: new Set(tf.getKernelsForBackend('webgpu').map((k) => k.kernelName)),
-      tensorflow: tensorflowBackendKernels(),
-    };
-    for (const [name, kernels] of Object.entries(registries)) expect(kernels.size, `${name} kernel registry`).toBeGreaterThan(100);
-    const scopes = [...used.keys()].filter((k) => !CORE_KERNEL_NAMES.has(k));
-    for (const scope of scopes) {
-      // A scope is never registered as a kernel; if one were, it would belong in the table.
-      expect(registries.cpu.has(scope), `${scope} is registered on cpu`).toBe(false);
-      used.delete(scope);
-    }
-
-    const backends = Object.keys(registries);
-    const kernels = [...used.keys()].sort();
-    const ours = new Set(WASM_TRAINING_KERNEL_NAMES);
-    const cell = (b: string, k: string) => (!registries[b]!.has(k) ? 'MISSING' : b === 'wasm' && ours.has(k) ? 'yes*' : 'yes');
-    const width = Math.max(...kernels.map((k) => k.length), 'kernel'.length);
-    const rows = [
-      `${'kernel'.padEnd(width)}  ${'used by'.padEnd(19)}  ${backends.map((b) => b.padEnd(10)).join(' ')}`,
-      ...kernels.map((k) => `${k.padEnd(width)}  ${[...used.get(k)!].sort().join('+').padEnd(19)}  `
-        + backends.map((b) => cell(b, k).padEnd(10)).join(' ')),
-      '(yes*: registered by this library on import)',
-    ];
-    console.log(`${kernels.length} kernels (custom-gradient scopes left out: ${scopes.join(', ')})\n${rows.join('\n')}`);
-
-    const missing = backends.flatMap((b) => kernels.filter((k) => !registries[b]!.has(k)).map((k) => `${b}: ${k}`));
-    expect(missing, `kernels U-GAT-IT uses that a backend does not register:\n${missing.join('\n')}`).toEqual([]);
-    expect(kernels.length).toBeGreaterThan(20);
+  it.each(FORWARD_FIXTURES)('reproduces %s', async (name) => {
+    await useBackend(backend);
+    const fixture = readFixture(`${name}.safetensors`);
+    const before = tf.memory().numTensors;
+    const { result, kernels } = await recordKernels(() => measureForward(name, fixture, manifest[name]));
+    runs.add('inference', kernels);
+    expect(tf.memory().numTensors, 'tensors left behind').toBe(before);
+    tf.dispose(Object.values(fixture));
+    console.log(`${backend} ${name}: ${forwardSummary(result)}`);
+    expect(forwardFailures(name, result)).toEqual([]);
   });
+
+  it(`reproduces step 1 of ${TRAINING_FIXTURE}`, { timeout: 600_000 }, async () => {
+    await useBackend(backend);
+    const fixture = readTrainingFixture(TRAINING_FIXTURE);
+    const before = tf.memory().numTensors;
+    const { result, kernels } = await recordKernels(() => compareTrainingWithReference(fixture, undefined, 1));
+    runs.add('training', kernels);
+    expect(tf.memory().numTensors, 'tensors left behind').toBe(before);
+    tf.dispose(Object.values(fixture.tensors));
+    console.log(`${backend} ${TRAINING_FIXTURE} ${stepSummary(result[0]!)}`);
+    expect(result.map((c) => c.step)).toEqual([1]);
+    expect(boundViolations(result[0]!, GOLDEN_BOUNDS[TRAINING_FIXTURE][backend][0]!)).toEqual([]);
+  });
+
+  it(`ran every kernel U-GAT-IT uses, all on ${backend}`, () => {
+    expect(runs.count('inference'), 'forward checks recorded').toBe(FORWARD_FIXTURES.length);
+    expect(runs.count('training'), 'training checks recorded').toBe(1);
+    expectKernelsUsed(backend, runs);
+  });
+});
+
+describe('kernel coverage: the table', () => {
+  it('prints which backend ran which kernel', () => {
+    const ran = new Map([...recorded].filter(([, runs]) => runs.count('inference') > 0));
+    console.log(kernelTable(ran));
+    expect([...ran.keys()]).toEqual(BACKENDS.filter((b) => !backendUnavailable(b)));
+  });
+
+  // A kernel one of them runs and another does not is a path of ours that one backend takes and
+  // another never tests.
+  it("backends that run none of the library's own kernels run the same ones (test/backends/kernels-used.txt)", () => {
+    const table = readKernelTable();
+    expect(table.inference.size, 'backends in the table').toBeGreaterThanOrEqual(4);
+    expect(portableDifferences(table)).toEqual([]);
+  });
+
+  // Where the native backend cannot run (no built binding), its published kernel list stands in.
+  it.skipIf(!backendUnavailable('tensorflow'))(
+    "tensorflow (tfjs-node, tfjs-node-gpu; not executed here) registers every tfjs kernel of its column",
+    () => {
+      const registered = tensorflowBackendKernels();
+      expect(registered.size, 'tfjs-node kernel registry').toBeGreaterThan(100);
+      const table = readKernelTable();
+      const used = [...(table.inference.get('tensorflow') ?? []), ...(table.training.get('tensorflow') ?? [])]
+        .filter((k) => !k.startsWith(LIBRARY_KERNEL_PREFIX));
+      expect(used.length).toBeGreaterThan(20);
+      expect(used.filter((k) => !registered.has(k)), 'kernels tfjs-node does not register').toEqual([]);
+    },
+  );
 });

@@ -1,4 +1,4 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -7,6 +7,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGenerator, encodePng, saveLayersModelToDir } from '../../src';
 import { useBackend } from '../helpers/backends';
+import { buildBundle } from '../helpers/bundle';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -25,12 +26,6 @@ const SCREENSHOT = process.env.UGATIT_EXAMPLE_SCREENSHOT;
 const WEIGHTS = process.env.UGATIT_EXAMPLE_WEIGHTS ?? 'tiny';
 
 interface ExampleState { backend: string | null; translations: number; lastMs: number | null; error: string | null }
-
-/** The library's ESM bundle, as `npm run build` makes it (no declarations), in `outDir`. */
-function buildBundle(outDir: string): void {
-  const tsup = join(ROOT, 'node_modules/tsup/dist/cli-default.js');
-  execFileSync(process.execPath, [tsup, '--format', 'esm', '--no-dts', '--out-dir', outDir], { cwd: ROOT, stdio: 'pipe' });
-}
 
 /** Random light generators of 32 px in the shipped layout `<dir>/avatars/{genA2B,genB2A}`. */
 async function writeTinyWeights(dir: string): Promise<void> {
@@ -94,7 +89,7 @@ describe('examples/browser: the example page translates a bundled sample on webg
           + "(npm test does this through scripts/ensure-chromium.mjs when run as root), or set CHROMIUM_PATH.");
       }
       work = mkdtempSync(join(tmpdir(), 'ugatit-example-page-'));
-      buildBundle(join(work, 'dist'));
+      buildBundle(join(work, 'dist'), { formats: ['esm'], dts: false });
       const args = ['--dist', join(work, 'dist')];
       if (WEIGHTS === 'tiny') {
         await writeTinyWeights(join(work, 'weights'));

@@ -1,13 +1,16 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
+import { buildBundle } from '../helpers/bundle';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const PAGE_DIR = join(ROOT, 'test/browser/page');
+const LIBRARY_SOURCE = join(ROOT, 'src');
+/** The library's entry points (package.json "exports") and the folders of `src` they are built from. */
+const LIBRARY_ENTRIES: Record<string, string> = { 'ugatit-tf': LIBRARY_SOURCE, 'ugatit-tf/io': join(LIBRARY_SOURCE, 'io') };
 
 /**
  * CommonJS packages the ESM builds import by bare name (the library's bundle keeps its
@@ -31,12 +34,6 @@ export interface PageServer {
   close(): Promise<void>;
 }
 
-/** Builds the library's ESM bundle exactly as `npm run build` does (no type declarations) into `outDir`. */
-function buildBundle(outDir: string): void {
-  const tsup = join(ROOT, 'node_modules/tsup/dist/cli-default.js');
-  execFileSync(process.execPath, [tsup, '--format', 'esm', '--no-dts', '--out-dir', outDir], { cwd: ROOT, stdio: 'pipe' });
-}
-
 async function buildCommonJsShims(outDir: string): Promise<void> {
   for (const [specifier, file] of Object.entries(COMMONJS_DEPENDENCIES)) {
     await build({
@@ -44,6 +41,36 @@ async function buildCommonJsShims(outDir: string): Promise<void> {
       bundle: true, format: 'esm', platform: 'browser', outfile: join(outDir, file), logLevel: 'silent',
     });
   }
+}
+
+/**
+ * The page's script reaches the library through `src` (the Node helpers it bundles import it
+ * so); the page must use the built bundle instead, as users do: `src` and `src/io` become the
+ * external `ugatit-tf` and `ugatit-tf/io` of the import map, and any other import into `src` is
+ * refused.
+ */
+const libraryAsPackage: Plugin = {
+  name: 'library-as-package',
+  setup(b) {
+    b.onResolve({ filter: /\/src(\/.*)?$/ }, (args) => {
+      const target = resolve(args.resolveDir, args.path);
+      for (const [specifier, dir] of Object.entries(LIBRARY_ENTRIES)) {
+        if (target === dir || target === join(dir, 'index.ts')) return { path: specifier, external: true };
+      }
+      if (target.startsWith(LIBRARY_SOURCE + sep)) {
+        return { errors: [{ text: `${args.importer} imports ${args.path}: the test page may import the library only through its entry points (${Object.keys(LIBRARY_ENTRIES).join(', ')})` }] };
+      }
+      return undefined;
+    });
+  },
+};
+
+/** Bundles the page's script (and the test helpers it imports); tfjs and the library stay external. */
+async function buildPageScript(outFile: string): Promise<void> {
+  await build({
+    entryPoints: [join(PAGE_DIR, 'golden.ts')], bundle: true, format: 'esm', platform: 'browser', target: 'es2022',
+    outfile: outFile, external: ['@tensorflow/*'], plugins: [libraryAsPackage], logLevel: 'silent',
+  });
 }
 
 /** The import map the page uses: tfjs packages from their ESM builds in node_modules, the library from the fresh bundle. */
@@ -55,7 +82,9 @@ export function importMap(): { imports: Record<string, string> } {
       '@tensorflow/tfjs-layers': tfjs('tfjs-layers', 'tf-layers.fesm.js'),
       '@tensorflow/tfjs-backend-cpu': tfjs('tfjs-backend-cpu', 'tf-backend-cpu.fesm.js'),
       '@tensorflow/tfjs-backend-webgl': tfjs('tfjs-backend-webgl', 'tf-backend-webgl.fesm.js'),
+      '@tensorflow/tfjs-backend-webgpu': tfjs('tfjs-backend-webgpu', 'tf-backend-webgpu.fesm.js'),
       'ugatit-tf': '/bundle/index.js',
+      'ugatit-tf/io': '/bundle/io.js',
       ...Object.fromEntries(Object.entries(COMMONJS_DEPENDENCIES).map(([spec, file]) => [spec, `/vendor/${file}`])),
     },
   };
@@ -68,21 +97,23 @@ function inside(base: string, rel: string): string | null {
 }
 
 /**
- * Builds the bundle and the CommonJS shims into a temporary folder and serves them, the
- * page and `node_modules/@tensorflow` on 127.0.0.1 at a random port.
+ * Builds the bundle, the CommonJS shims and the page's script into a temporary folder and
+ * serves them, the page, `node_modules/@tensorflow` and the golden files (`/fixtures/`, from
+ * test/fixtures) on 127.0.0.1 at a random port.
  */
 export async function startPageServer(): Promise<PageServer> {
   const work = mkdtempSync(join(tmpdir(), 'ugatit-browser-'));
   const bundleDir = join(work, 'bundle');
   const vendorDir = join(work, 'vendor');
-  buildBundle(bundleDir);
+  buildBundle(bundleDir, { formats: ['esm'], dts: false });
   await buildCommonJsShims(vendorDir);
+  await buildPageScript(join(work, 'golden.js'));
   const html = readFileSync(join(PAGE_DIR, 'index.html'), 'utf8')
     .replace('<!--IMPORT_MAP-->', `<script type="importmap">${JSON.stringify(importMap())}</script>`);
   writeFileSync(join(work, 'index.html'), html);
   const mounts: Array<[string, string]> = [
-    ['/bundle/', bundleDir], ['/vendor/', vendorDir],
-    ['/node_modules/@tensorflow/', join(ROOT, 'node_modules/@tensorflow')], ['/', PAGE_DIR],
+    ['/bundle/', bundleDir], ['/vendor/', vendorDir], ['/fixtures/', join(ROOT, 'test/fixtures')],
+    ['/node_modules/@tensorflow/', join(ROOT, 'node_modules/@tensorflow')], ['/', work],
   ];
   const server: Server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
@@ -90,7 +121,7 @@ export async function startPageServer(): Promise<PageServer> {
       res.writeHead(204).end();
       return;
     }
-    let file: string | null = path === '/' || path === '/index.html' ? join(work, 'index.html') : null;
+    let file: string | null = path === '/' ? join(work, 'index.html') : null;
     for (const [prefix, dir] of mounts) {
       if (file) break;
       if (path.startsWith(prefix)) file = inside(dir, path.slice(prefix.length));

@@ -1,5 +1,49 @@
+// Bounds of the golden checks and the lines that report what a backend achieved. Free of Node
+// APIs: the browser tests apply the same bounds to webgl and webgpu.
 import type { BackendName } from './backends';
-import type { StepComparison, TrainingFixtureName } from './reference-training';
+import { describeDifference } from './golden-compare';
+import type { ForwardMeasurements } from './golden-forward';
+import type { StepComparison, TrainingFixtureName } from './golden-training';
+
+/**
+ * Forward outputs on every backend: within 1e-5 × the tensor's max |value|. Every backend stays
+ * under 4.2e-6 on these fixtures (float32 PyTorch: 3e-6, fixture README, whose loosest bracket
+ * is 1e-4).
+ */
+export const FORWARD_BOUND = 1e-5;
+
+/** Failures of one forward fixture: structural problems and tensors beyond `relTol` × their max |value|. */
+export function forwardFailures(label: string, m: ForwardMeasurements, relTol = FORWARD_BOUND): string[] {
+  if (m.measured.length === 0) return [`${label}: nothing was compared`];
+  return [
+    ...m.problems.map((p) => `${label}: ${p}`),
+    ...m.measured.filter((d) => !(d.worst <= relTol * d.scale)).map((d) => describeDifference(`${label}.${d.label}`, d, relTol * d.scale, relTol)),
+  ];
+}
+
+const e = (x: number) => x.toExponential(1);
+
+/** What a forward fixture achieved: the worst tensor relative to its max |value|. */
+export function forwardSummary(m: ForwardMeasurements): string {
+  const worst = m.measured.reduce((w, d) => Math.max(w, d.scale > 0 ? d.worst / d.scale : d.worst), 0);
+  return `worst ${e(worst)} of max |value| over ${m.measured.length} tensors`;
+}
+
+/** What one training step achieved, in the terms of {@link StepBounds}. */
+export function stepSummary(c: StepComparison): string {
+  const max = (xs: number[]) => xs.reduce((m, x) => Math.max(m, x), 0);
+  const g = c.grads.filter((x) => x.key.startsWith('grad_g'));
+  const moments = c.moments.length
+    ? `; moments d ${e(max(c.moments.filter((m) => m.key.startsWith('adam_d')).map((m) => m.rel)))}, g ${e(max(c.moments.filter((m) => m.key.startsWith('adam_g')).map((m) => m.rel)))}`
+    : '';
+  return `step ${c.step}: loss ${e(max(c.losses.filter((l) => l.term !== 'lr').map((l) => l.rel)))}; `
+    + `dGrad ${e(max(c.grads.filter((x) => x.key.startsWith('grad_d')).map((x) => x.rel)))}; `
+    + `gGrad ${e(max(g.map((x) => x.rel)))} (${g.filter((x) => x.rel > 1e-3).length} above 1e-3); `
+    + `state ${e(c.state.maxAbs)} (${c.state.above['0.000005'] ?? 0} above 5e-6 of ${c.state.total})${moments}`;
+}
+
+/** The backends the golden training bounds are measured for: Node's and the browser's GPU ones. */
+export type GoldenBackend = BackendName | 'webgl' | 'webgpu';
 
 /** What one recorded step must reproduce on one backend. */
 export interface StepBounds {
@@ -20,9 +64,10 @@ export interface StepBounds {
  * measured worst (in the comment) with headroom; the fixture README gives what float32 PyTorch
  * itself reaches. Where a bound is wider than the others it says why.
  *
- * Measured with test/training/reference-step.test.ts's comparison (printed on failure).
+ * Measured with test/training/reference-step.test.ts's comparison (printed on failure); webgl and
+ * webgpu with test/browser's golden suites (printed on every run).
  */
-export const GOLDEN_BOUNDS: Record<TrainingFixtureName, Record<BackendName, StepBounds[]>> = {
+export const GOLDEN_BOUNDS: Record<TrainingFixtureName, Record<GoldenBackend, StepBounds[]>> = {
   'train-step': {
     // cpu: loss 3.5e-7 / 1.9e-7; dGrad 9e-7 / 1.5e-6; gGrad s1 9.2e-6 (0 above 1e-3), s2 3.5e-2 (19 above 1e-3);
     // state s1 2.2e-6 (0 above 5e-6), s2 2.4e-5 (21).
@@ -44,6 +89,19 @@ export const GOLDEN_BOUNDS: Record<TrainingFixtureName, Record<BackendName, Step
     tensorflow: [
       { loss: 5e-6, dGrad: 5e-5, gGrad: { all: 1e-2, most: 1e-3, count: 16 }, state: { all: 3e-4, count: 20 } },
       { loss: 5e-6, dGrad: 2e-3, gGrad: { all: 0.1, most: 1e-3, count: 48 }, state: { all: 3e-4, count: 150 } },
+    ],
+    // webgl (Chromium's SwiftShader, float32 render targets; test/browser/webgl.test.ts): loss
+    // 3.6e-7 / 2.7e-7; dGrad 2.3e-6 / 2e-6; gGrad 1.2e-5 / 1.6e-5; state 4.9e-6 (0) both steps.
+    webgl: [
+      { loss: 2e-6, dGrad: 1e-5, gGrad: { all: 1e-4, most: 1e-3, count: 0 }, state: { all: 1e-5, count: 5 } },
+      { loss: 2e-6, dGrad: 1e-5, gGrad: { all: 1e-4, most: 1e-3, count: 0 }, state: { all: 5e-5, count: 100 } },
+    ],
+    // webgpu (Chromium's SwiftShader; test/browser/webgpu.test.ts): loss 2.5e-7 / 2.7e-7; dGrad
+    // 3.1e-6 / 2e-6; gGrad s1 1.3e-5, s2 4.8e-3 (10 above 1e-3, the generator gradients that
+    // also spread on cpu at step 2); state s1 6.2e-6 (1 above 5e-6), s2 2e-5 (5).
+    webgpu: [
+      { loss: 2e-6, dGrad: 1e-5, gGrad: { all: 1e-4, most: 1e-3, count: 0 }, state: { all: 2e-5, count: 5 } },
+      { loss: 2e-6, dGrad: 1e-5, gGrad: { all: 2e-2, most: 1e-3, count: 20 }, state: { all: 5e-5, count: 100 } },
     ],
   },
   'train-step-full': {
@@ -68,6 +126,21 @@ export const GOLDEN_BOUNDS: Record<TrainingFixtureName, Record<BackendName, Step
       { loss: 3e-6, dGrad: 2e-5, gGrad: { all: 2e-4, most: 1e-3, count: 0 }, state: { all: 1e-5, count: 5 } },
       { loss: 3e-6, dGrad: 2e-5, gGrad: { all: 1e-2, most: 1e-3, count: 16 }, state: { all: 5e-5, count: 20 } },
       { loss: 3e-6, dGrad: 2e-5, gGrad: { all: 0.2, most: 1e-3, count: 56 }, state: { all: 2e-4, count: 900 }, moments: { d: 2e-5, g: 0.2 } },
+    ],
+    // webgl: loss ≤ 3.6e-7; dGrad 1.6e-6, 3.3e-6, 5.3e-4 (disLA, as on wasm); gGrad 2e-5, 9.4e-4
+    // (0 above 1e-3), 1.3e-2 (21: the spread cpu and tensorflow show at step 3 too); state 5e-6 (1),
+    // 2.2e-5 (3), 9.9e-5 (253); moments d 3.7e-4, g 1.2e-2.
+    webgl: [
+      { loss: 2e-6, dGrad: 2e-5, gGrad: { all: 1e-4, most: 1e-3, count: 0 }, state: { all: 1e-5, count: 5 } },
+      { loss: 2e-6, dGrad: 2e-5, gGrad: { all: 1e-2, most: 1e-3, count: 6 }, state: { all: 5e-5, count: 20 } },
+      { loss: 2e-6, dGrad: 2e-3, gGrad: { all: 0.05, most: 1e-3, count: 40 }, state: { all: 2e-4, count: 700 }, moments: { d: 2e-3, g: 0.05 } },
+    ],
+    // webgpu: loss ≤ 2.4e-7; dGrad 1.6e-6, 3.4e-6, 4.7e-6; gGrad 2e-5, 1.7e-5, 4e-5; state 2.8e-6
+    // (0) at every step; moments d 2.4e-6, g 3.7e-5. By default only step 1 runs there (webgpu.test.ts).
+    webgpu: [
+      { loss: 2e-6, dGrad: 2e-5, gGrad: { all: 1e-4, most: 1e-3, count: 0 }, state: { all: 1e-5, count: 5 } },
+      { loss: 2e-6, dGrad: 2e-5, gGrad: { all: 1e-4, most: 1e-3, count: 0 }, state: { all: 1e-5, count: 5 } },
+      { loss: 2e-6, dGrad: 2e-5, gGrad: { all: 2e-4, most: 1e-3, count: 0 }, state: { all: 1e-5, count: 5 }, moments: { d: 2e-5, g: 2e-4 } },
     ],
   },
 };
