@@ -1,7 +1,7 @@
 /**
  * Time per kernel of one generator inference (default: light, ngf 64, 4 blocks, 256²).
  *
- *   npx tsx scripts/profile-inference.ts [wasm|cpu] [size] [ngf]
+ *   npx tsx scripts/profile-inference.ts [tensorflow|wasm|cpu] [size] [ngf]
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { useCliBackend } from '../src/cli/backend';
