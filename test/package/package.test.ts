@@ -75,7 +75,7 @@ beforeAll(async () => {
 afterAll(async () => { if (project) await fs.rm(project, { recursive: true, force: true }); });
 
 describe('the npm package', () => {
-  it('ships the generators and no discriminators: 2.7 MB of weights in a tarball under 4 MB', () => {
+  it('ships the generators and no discriminators: 2.7 MB of weights in a tarball under 4.5 MB', () => {
     const paths = pkg.files.map((f) => f.path);
     const entries = ['index', 'io', 'backends'].flatMap((e) => ['.js', '.cjs', '.d.ts', '.d.cts'].map((x) => `dist/${e}${x}`));
     for (const f of ['dist/cli.js', ...entries, 'README.md', 'LICENSE', 'package.json',
@@ -84,7 +84,9 @@ describe('the npm package', () => {
     expect(generators).toHaveLength(4);
     expect((generators.reduce((n, f) => n + f.size, 0) / 1e6).toFixed(1)).toBe('2.7');
     expect(paths.filter((p) => /\/dis(GA|GB|LA|LB)\//.test(p))).toEqual([]);
-    expect(pkg.size).toBeLessThan(4e6);
+    // The rest: dist with source maps (three entry points, ESM and CommonJS) and the weights
+    // card's pictures (its 16-column validation grid is 0.9 MB); the discriminators alone were 13.8 MB.
+    expect(pkg.size).toBeLessThan(4.5e6);
   });
 
   it('declares the command line\'s default backend as a dependency, in the range of its tfjs peers', () => {
