@@ -18,7 +18,7 @@ Options:
   --blocks <n>          residual blocks (default 4)
   --light / --full      light (default) or full generator
                         (with --init these four come from the networks; given, they must match)
-  --iterations <n>      total iterations (default 100000)
+  --iterations <n>      total iterations (default 100000; with --resume, the run's own)
   --batch <n>           batch size (default 1)
   --lr <x>              learning rate (default 1e-4)
   --no-decay            no linear decay over the second half
@@ -56,7 +56,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     options: {
       data: { type: 'string' }, out: { type: 'string', default: 'runs/ugatit' }, size: { type: 'string', default: '96' },
       ngf: { type: 'string' }, ndf: { type: 'string' }, blocks: { type: 'string' },
-      light: { type: 'boolean' }, full: { type: 'boolean' }, iterations: { type: 'string', default: '100000' },
+      light: { type: 'boolean' }, full: { type: 'boolean' }, iterations: { type: 'string' },
       batch: { type: 'string', default: '1' }, lr: { type: 'string', default: '1e-4' }, 'no-decay': { type: 'boolean' },
       seed: { type: 'string', default: '0' }, 'sample-every': { type: 'string', default: '500' },
       'save-every': { type: 'string', default: '500' }, keep: { type: 'string', default: '2' }, 'print-every': { type: 'string', default: '10' },
@@ -101,7 +101,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   try {
     await runTraining({
       data: v.data, out: v.out!, size: int('size', v.size, 1), ngf: v.ngf ? int('ngf', v.ngf, 1) : undefined, ndf: v.ndf ? int('ndf', v.ndf, 1) : undefined,
-      nBlocks: v.blocks ? int('blocks', v.blocks) : undefined, light: v.full ? false : v.light ? true : undefined, iterations: int('iterations', v.iterations, 1), batchSize: int('batch', v.batch, 1),
+      nBlocks: v.blocks ? int('blocks', v.blocks) : undefined, light: v.full ? false : v.light ? true : undefined, iterations: v.iterations ? int('iterations', v.iterations, 1) : v.resume ? undefined : 100_000, batchSize: int('batch', v.batch, 1),
       lr, decay: !v['no-decay'], seed: int('seed', v.seed), sampleEvery: int('sample-every', v['sample-every']),
       saveEvery: int('save-every', v['save-every']), keep: int('keep', v.keep, 1), resume: v.resume, init: v.init, onNonFinite,
       signal: stop.signal, log: say,
