@@ -4,6 +4,7 @@ import { ReflectionPad2D, reflectionPad2D, padReflect } from '../../src/layers/r
 import { UGATITConfigError } from '../../src/errors';
 import { describeEachBackend, useBackend } from '../helpers/backends';
 import { expectLayerContract } from '../helpers/layer-contract';
+import { finiteDifferences } from './spectral-reference';
 
 /**
  * PyTorch's ReflectionPad2d (p on every side) or TensorFlow's tf.pad 'REFLECT' ([before, after])
@@ -60,12 +61,7 @@ describeEachBackend('ReflectionPad2D on %s', (backend) => {
     const rs = Float64Array.from(r.dataSync());
     // f(x) = Σ pad(x) · R, evaluated in float64 for the finite differences.
     const f = (v: Float64Array) => reflectJs(v, shape, pad).reduce((s, e, i) => s + e * rs[i], 0);
-    const h = 1e-3;
-    const fd = xs.map((_, i) => {
-      const plus = xs.slice(); plus[i] += h;
-      const minus = xs.slice(); minus[i] -= h;
-      return (f(plus) - f(minus)) / (2 * h);
-    });
+    const fd = finiteDifferences(f, xs, 1e-3);
     const ours = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(padReflect(v as tf.Tensor4D, pad), r)))(x);
     const builtin = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.mirrorPad(v as tf.Tensor4D, [[0, 0], [pad, pad], [pad, pad], [0, 0]], 'reflect'), r)))(x);
     const o = ours.dataSync();
@@ -114,12 +110,7 @@ describeEachBackend('ReflectionPad2D on %s', (backend) => {
     const xs = Float64Array.from(x.dataSync());
     const rs = Float64Array.from(r.dataSync());
     const f = (v: Float64Array) => reflectJs(v, shape, pad).reduce((s, e, i) => s + e * rs[i], 0);
-    const h = 1e-3;
-    const fd = xs.map((_, i) => {
-      const plus = xs.slice(); plus[i] += h;
-      const minus = xs.slice(); minus[i] -= h;
-      return (f(plus) - f(minus)) / (2 * h);
-    });
+    const fd = finiteDifferences(f, xs, 1e-3);
     const ours = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(padReflect(v as tf.Tensor4D, pad), r)))(x);
     const o = ours.dataSync();
     const worst = Math.max(...Array.from(fd, (e, i) => Math.abs(o[i] - e)));
