@@ -23,6 +23,9 @@ Options:
   --lr <x>              learning rate (default 1e-4)
   --no-decay            no linear decay over the second half
   --seed <n>            data order and augmentation seed (default 0)
+  --average <decay>     also keep an exponential moving average of both generators (e.g. 0.999),
+                        saved in each checkpoint's average/ and drawn in the samples; training
+                        is unchanged (default: none; with --resume, the run's own)
   --sample-every <n>    sample sheets every n iterations (default 500)
   --save-every <n>      checkpoint every n iterations (default 500)
   --keep <n>            checkpoints kept (default 2)
@@ -62,7 +65,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
       'save-every': { type: 'string', default: '500' }, keep: { type: 'string', default: '2' }, 'print-every': { type: 'string', default: '10' },
       'on-non-finite': { type: 'string', default: 'stop' },
       resume: { type: 'boolean' }, init: { type: 'string' }, backend: { type: 'string', default: 'auto' },
-      threads: { type: 'string', default: '1' },
+      threads: { type: 'string', default: '1' }, average: { type: 'string' },
     },
     strict: true,
   });
@@ -74,6 +77,10 @@ export async function trainCommand(argv: string[]): Promise<void> {
   };
   const lr = Number(v.lr);
   if (!(Number.isFinite(lr) && lr >= 0)) throw new UGATITConfigError(`train: --lr must be a number ≥ 0, received ${v.lr}`);
+  const averageDecay = v.average === undefined ? undefined : Number(v.average);
+  if (averageDecay !== undefined && !(averageDecay >= 0 && averageDecay < 1)) {
+    throw new UGATITConfigError(`train: --average must be a decay in [0, 1), received ${v.average}`);
+  }
   const onNonFinite = v['on-non-finite'];
   if (onNonFinite !== 'stop' && onNonFinite !== 'skip') throw new UGATITConfigError(`train: --on-non-finite must be stop or skip, received ${onNonFinite}`);
   const printEvery = int('print-every', v['print-every'], 1);
@@ -102,7 +109,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     await runTraining({
       data: v.data, out: v.out!, size: int('size', v.size, 1), ngf: v.ngf ? int('ngf', v.ngf, 1) : undefined, ndf: v.ndf ? int('ndf', v.ndf, 1) : undefined,
       nBlocks: v.blocks ? int('blocks', v.blocks) : undefined, light: v.full ? false : v.light ? true : undefined, iterations: v.iterations ? int('iterations', v.iterations, 1) : v.resume ? undefined : 100_000, batchSize: int('batch', v.batch, 1),
-      lr, decay: !v['no-decay'], seed: int('seed', v.seed), sampleEvery: int('sample-every', v['sample-every']),
+      lr, decay: !v['no-decay'], seed: int('seed', v.seed), averageDecay, sampleEvery: int('sample-every', v['sample-every']),
       saveEvery: int('save-every', v['save-every']), keep: int('keep', v.keep, 1), resume: v.resume, init: v.init, onNonFinite,
       signal: stop.signal, log: say,
       onStep: (r, trainer) => {

@@ -6,10 +6,13 @@ import { isAbsentFileError, isReadFailure } from '../io/file-errors';
 import { loadLayersModelFromDir, saveLayersModelToDir } from '../io/file-handler';
 import { readSafetensors, writeSafetensors } from '../io/safetensors';
 import type { TorchAdamState } from './adam';
+import type { GeneratorAverage, GeneratorPair } from './generator-average';
 import { NETWORK_NAMES, type TrainerState, type UGATITNetworks } from './trainer';
 
 /** Name of the file, inside a training directory, that names the newest complete checkpoint. */
 export const LATEST_CHECKPOINT_FILE = 'latest';
+/** The folder of a checkpoint holding its averaged generators. */
+const AVERAGE_FOLDER = 'average';
 
 const STATE_FILE = 'state.json';
 
@@ -32,6 +35,8 @@ export interface CheckpointMetadata {
   discriminatorSteps: Record<string, number>;
   /** Caller data (configuration, data-pipeline and RNG state), JSON. */
   extra: Record<string, unknown>;
+  /** Whether the checkpoint holds averaged generators in `average/` (see {@link GeneratorAverage}). */
+  average?: boolean;
 }
 
 /** A loaded training checkpoint. */
@@ -44,6 +49,8 @@ export interface LoadedCheckpoint {
   extra: Record<string, unknown>;
   /** The checkpoint folder read. */
   path: string;
+  /** The averaged generators, where the run keeps an average (see {@link GeneratorAverage}). */
+  average?: GeneratorPair;
 }
 
 type Fs = typeof import('node:fs/promises');
@@ -108,7 +115,8 @@ const isComplete = (fs: Fs, folder: string) => fs.stat(`${folder}/${STATE_FILE}`
  * checkpoint being replaced (same iteration) or pruned is first renamed away, so a killed
  * process never leaves a half-written or half-deleted folder under a `ckpt-*` name. What an
  * earlier killed save left behind is cleaned up first. One writer per directory.
- * Keeps the newest `keep` checkpoints.
+ * Keeps the newest `keep` checkpoints. Averaged generators (`average`, see
+ * {@link GeneratorAverage}) go to `average/genA2B` and `average/genB2A` of the checkpoint.
  *
  * @returns the folder written.
  * @example
@@ -117,7 +125,7 @@ const isComplete = (fs: Fs, folder: string) => fs.stat(`${folder}/${STATE_FILE}`
  * ```
  */
 export async function saveTrainingCheckpoint(
-  dir: string, networks: UGATITNetworks, state: TrainerState, extra: Record<string, unknown> = {}, keep = 2,
+  dir: string, networks: UGATITNetworks, state: TrainerState, extra: Record<string, unknown> = {}, keep = 2, average?: GeneratorPair,
 ): Promise<string> {
   if (!(Number.isInteger(keep) && keep >= 1)) throw new UGATITConfigError(`saveTrainingCheckpoint: keep must be an integer ≥ 1, received ${keep}`);
   if (!(Number.isInteger(state.iteration) && state.iteration >= 0)) {
@@ -131,6 +139,9 @@ export async function saveTrainingCheckpoint(
   const tmp = path.join(dir, `.tmp-${name}-${uniqueTag()}`);
   await fs.mkdir(tmp);
   for (const net of NETWORK_NAMES) await saveLayersModelToDir(networks[net], path.join(tmp, net));
+  if (average) {
+    for (const net of ['genA2B', 'genB2A'] as const) await saveLayersModelToDir(average[net], path.join(tmp, AVERAGE_FOLDER, net));
+  }
   const moments = (s: TorchAdamState, prefix: string) => ({
     ...Object.fromEntries(Object.entries(s.expAvg).map(([k, v]) => [`${prefix}.exp_avg.${k}`, v])),
     ...Object.fromEntries(Object.entries(s.expAvgSq).map(([k, v]) => [`${prefix}.exp_avg_sq.${k}`, v])),
@@ -140,6 +151,7 @@ export async function saveTrainingCheckpoint(
   const meta: CheckpointMetadata = {
     version: 1, iteration: state.iteration, lr: state.lr,
     generatorSteps: state.generatorOptimizer.steps, discriminatorSteps: state.discriminatorOptimizer.steps, extra,
+    ...(average ? { average: true } : {}),
   };
   // state.json last: a folder without it is incomplete.
   await writeFileDurably(fs, path.join(tmp, STATE_FILE), JSON.stringify(meta, null, 1));
@@ -220,12 +232,16 @@ async function loadCheckpointFolder(folder: string): Promise<LoadedCheckpoint> {
     throw new UGATITFormatError(path.join(folder, STATE_FILE), `unsupported checkpoint (version ${meta?.version}) or missing iteration, lr or step counts`);
   }
   const networks = {} as Record<string, tfl.LayersModel>;
+  const average = {} as Record<string, tfl.LayersModel>;
   let tensors: Record<string, tf.Tensor> = {};
   try {
     for (const net of NETWORK_NAMES) networks[net] = await loadLayersModelFromDir(path.join(folder, net));
+    if (meta.average === true) {
+      for (const net of ['genA2B', 'genB2A']) average[net] = await loadLayersModelFromDir(path.join(folder, AVERAGE_FOLDER, net));
+    }
     tensors = readSafetensors(new Uint8Array(await fs.readFile(path.join(folder, 'optimizers.safetensors'))));
   } catch (e) {
-    for (const m of Object.values(networks)) m.dispose();
+    for (const m of [...Object.values(networks), ...Object.values(average)]) m.dispose();
     // Permissions, EIO, too many open files: the checkpoint may be fine, so never skip it.
     if (isReadFailure(e) || e instanceof UGATITFormatError) throw e;
     // What tfjs refuses in a topology or weights (unknown layer, shape mismatch) is corruption.
@@ -241,7 +257,10 @@ async function loadCheckpointFolder(folder: string): Promise<LoadedCheckpoint> {
     generatorOptimizer: moments('g', meta.generatorSteps),
     discriminatorOptimizer: moments('d', meta.discriminatorSteps),
   };
-  return { networks: networks as unknown as UGATITNetworks, state, extra: meta.extra ?? {}, path: folder };
+  return {
+    networks: networks as unknown as UGATITNetworks, state, extra: meta.extra ?? {}, path: folder,
+    ...(meta.average === true ? { average: average as unknown as GeneratorPair } : {}),
+  };
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -1,8 +1,7 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { UGATITConfigError } from '../errors';
-import { networkFlavor } from '../networks/flavor';
-import { createGenerator } from '../networks/generator';
 import { inferModelNetwork } from '../weights/convert';
+import { copyGenerator } from './generator-average';
 import type { UGATITNetworks } from './trainer';
 
 /** The architecture fields of a run that starting networks fix. */
@@ -43,12 +42,8 @@ export function fitInitialNetworks(networks: UGATITNetworks, size: number, reque
     }
     for (const name of ['genA2B', 'genB2A'] as const) {
       const old = networks[name];
-      const inferred = inferModelNetwork(old);
-      if (inferred.kind !== 'generator') throw new UGATITConfigError(`--init ${source}: ${name} is not a generator`);
-      const resized = createGenerator({ ...inferred.config, flavor: networkFlavor(old), imgSize: size, name: old.name });
-      resized.setWeights(old.getWeights());
+      networks[name] = copyGenerator(old, size);
       old.dispose();
-      networks[name] = resized;
     }
   }
   return { ...found, size };

@@ -11,4 +11,6 @@ export { saveTrainingCheckpoint, loadTrainingCheckpoint, findLatestCheckpoint, d
 export type { CheckpointMetadata, LoadedCheckpoint, LoadCheckpointOptions } from './checkpoint';
 export { translationSampleSheet } from './sample-sheet';
 export { runTraining } from './run-training';
+export { GeneratorAverage } from './generator-average';
+export type { GeneratorPair } from './generator-average';
 export type { TrainingRunOptions } from './run-training';

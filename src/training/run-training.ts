@@ -7,6 +7,7 @@ import { createDiscriminator } from '../networks/discriminator';
 import { createGenerator } from '../networks/generator';
 import { disposeTrainerState, findLatestCheckpoint, loadTrainingCheckpoint, saveTrainingCheckpoint } from './checkpoint';
 import { fitInitialNetworks } from './fit-initial-networks';
+import { GeneratorAverage, type GeneratorPair } from './generator-average';
 import { scheduledLearningRate } from './lr-schedule';
 import { translationSampleSheet } from './sample-sheet';
 import {
@@ -45,6 +46,13 @@ export interface TrainingRunOptions extends TrainerOptions {
   keep?: number;
   /** Test images per sample sheet. Default 4. */
   sampleCount?: number;
+  /**
+   * Also keep an exponential moving average of the generators' weights with this decay (e.g.
+   * 0.999), saved in every checkpoint's `average/` and drawn in the sample sheets (see
+   * {@link GeneratorAverage}). Training is unchanged. Default: no average. A resumed run keeps
+   * its own; given when resuming a run without one, the average starts from the resumed weights.
+   */
+  averageDecay?: number;
   /** Continue from the newest checkpoint in `out` if there is one. Default false. */
   resume?: boolean;
   /**
@@ -78,11 +86,11 @@ export interface TrainingRunOptions extends TrainerOptions {
 /** Configuration saved with each checkpoint so `resume` rebuilds the same run. */
 interface RunConfig {
   size: number; ngf: number; ndf: number; nBlocks: number; light: boolean; globalLayers: number; localLayers: number;
-  batchSize: number; seed: number; iterations: number; trainer: TrainerOptions;
+  batchSize: number; seed: number; iterations: number; trainer: TrainerOptions; averageDecay?: number;
 }
 
 const RUN_ONLY_OPTIONS = ['data', 'out', 'size', 'ngf', 'ndf', 'nBlocks', 'light', 'globalLayers', 'localLayers', 'batchSize',
-  'seed', 'sampleEvery', 'saveEvery', 'keep', 'sampleCount', 'resume', 'init', 'networks', 'onNonFinite', 'signal', 'onStep', 'log'] as const;
+  'seed', 'averageDecay', 'sampleEvery', 'saveEvery', 'keep', 'sampleCount', 'resume', 'init', 'networks', 'onNonFinite', 'signal', 'onStep', 'log'] as const;
 
 function buildNetworks(c: RunConfig): UGATITNetworks {
   const gen = (name: string) => createGenerator({ ngf: c.ngf, nBlocks: c.nBlocks, imgSize: c.size, light: c.light, name });
@@ -170,17 +178,23 @@ export async function runTraining(options: TrainingRunOptions): Promise<UGATITTr
   if (onNonFinite !== 'stop' && onNonFinite !== 'skip') {
     throw new UGATITConfigError(`runTraining: onNonFinite must be 'stop' or 'skip', received ${String(onNonFinite)}`);
   }
+  const { averageDecay } = options;
+  if (averageDecay !== undefined && !(averageDecay >= 0 && averageDecay < 1)) {
+    throw new UGATITConfigError(`runTraining: averageDecay must be in [0, 1), received ${averageDecay}`);
+  }
   const trainerOptions: TrainerOptions = { ...options };
   for (const k of RUN_ONLY_OPTIONS) delete (trainerOptions as Record<string, unknown>)[k];
   let config: RunConfig = {
     size: options.size ?? 96, ngf: options.ngf ?? 64, ndf: options.ndf ?? options.ngf ?? 64, nBlocks: options.nBlocks ?? 4,
     light: options.light ?? true, globalLayers: options.globalLayers ?? 7, localLayers: options.localLayers ?? 5,
     batchSize: options.batchSize ?? 1, seed: options.seed ?? 0, iterations: options.iterations ?? 1_000_000, trainer: trainerOptions,
+    ...(averageDecay !== undefined ? { averageDecay } : {}),
   };
   let networks: UGATITNetworks;
   let trainer: UGATITTrainer;
   let dataState: { trainA: ImageFolderState; trainB: ImageFolderState } | undefined;
   let savedAt = -1;
+  let loadedAverage: GeneratorPair | undefined;
   const checkpoint = resume ? await findLatestCheckpoint(out) : null;
   if (checkpoint) {
     // Without a log, loadTrainingCheckpoint's own warning reports a skipped checkpoint.
@@ -188,6 +202,9 @@ export async function runTraining(options: TrainingRunOptions): Promise<UGATITTr
     const loaded = await loadTrainingCheckpoint(out, { onSkip });
     const saved = loaded.extra.config as RunConfig;
     config = { ...saved, globalLayers: saved.globalLayers ?? 7, localLayers: saved.localLayers ?? 5, iterations: options.iterations ?? saved.iterations };
+    const decay = averageDecay ?? saved.averageDecay;
+    if (decay !== undefined) config.averageDecay = decay;
+    loadedAverage = loaded.average;
     config.trainer = { ...saved.trainer, iterations: config.iterations };
     networks = loaded.networks;
     trainer = new UGATITTrainer(networks, config.trainer);
@@ -199,6 +216,9 @@ export async function runTraining(options: TrainingRunOptions): Promise<UGATITTr
     if (config.iterations !== saved.iterations) {
       trainer.lr = scheduledLearningRate({ initialLr: trainer.initialLr, iterations: config.iterations, decay: trainer.decay }, trainer.iteration);
       log(`iterations ${saved.iterations} → ${config.iterations}: learning rate ${trainer.lr.toExponential(3)} from iteration ${trainer.iteration} of the new schedule`);
+    }
+    if (saved.averageDecay !== config.averageDecay && config.averageDecay !== undefined) {
+      log(loadedAverage ? `generator average decay ${saved.averageDecay} → ${config.averageDecay}` : `generator average (decay ${config.averageDecay}) starts from the resumed weights`);
     }
     await dropLogRowsAfter(path.join(out, 'log.jsonl'), trainer.iteration);
   } else {
@@ -216,6 +236,11 @@ export async function runTraining(options: TrainingRunOptions): Promise<UGATITTr
     }
     config.trainer = { ...config.trainer, iterations: config.iterations };
     trainer = new UGATITTrainer(networks, config.trainer);
+  }
+  const average = config.averageDecay !== undefined ? new GeneratorAverage(networks, config.averageDecay, loadedAverage) : undefined;
+  if (!average && loadedAverage) {
+    loadedAverage.genA2B.dispose();
+    loadedAverage.genB2A.dispose();
   }
   const sets = await openUnpairedFolders(data, { size: config.size, seed: config.seed });
   if (dataState) {
@@ -238,7 +263,7 @@ export async function runTraining(options: TrainingRunOptions): Promise<UGATITTr
     const state = trainer.getState();
     try {
       const p = await saveTrainingCheckpoint(out, networks, state,
-        { config, data: { trainA: sets.trainA.getState(), trainB: sets.trainB.getState() } }, keep);
+        { config, data: { trainA: sets.trainA.getState(), trainB: sets.trainB.getState() } }, keep, average?.networks);
       savedAt = trainer.iteration;
       log(`saved ${p}`);
     } finally {
@@ -246,7 +271,8 @@ export async function runTraining(options: TrainingRunOptions): Promise<UGATITTr
     }
   };
   const writeSamples = async () => {
-    for (const [name, real, fwd, bwd] of [['A2B', samplesA, networks.genA2B, networks.genB2A], ['B2A', samplesB, networks.genB2A, networks.genA2B]] as const) {
+    const { genA2B, genB2A } = average?.networks ?? networks;
+    for (const [name, real, fwd, bwd] of [['A2B', samplesA, genA2B, genB2A], ['B2A', samplesB, genB2A, genA2B]] as const) {
       if (!real) continue;
       const sheet = translationSampleSheet(real, fwd, bwd);
       const png = encodePNG(tensorToImage(sheet, [0, 1]));
@@ -254,7 +280,7 @@ export async function runTraining(options: TrainingRunOptions): Promise<UGATITTr
       const file = path.join(out, 'samples', `${name}_${String(trainer.iteration).padStart(7, '0')}.png`);
       await fs.writeFile(file, png);
     }
-    log(`samples at iteration ${trainer.iteration}`);
+    log(`samples at iteration ${trainer.iteration}${average ? ' (averaged generators)' : ''}`);
   };
   try {
     while (trainer.iteration < config.iterations && !signal?.aborted) {
@@ -280,6 +306,7 @@ export async function runTraining(options: TrainingRunOptions): Promise<UGATITTr
         throw new UGATITError(`training diverged at iteration ${result.iteration}: non-finite ${terms}; the last checkpoint in ${out} is intact`);
       }
       if (snapshot) disposeSnapshot(snapshot);
+      average?.update();
       await logFile.write(JSON.stringify({ iteration: result.iteration, seconds: result.seconds, lr: result.lr, ...result.losses }) + '\n');
       onStep?.(result, trainer);
       if (sampleEvery > 0 && result.iteration % sampleEvery === 0) await writeSamples();
@@ -288,6 +315,7 @@ export async function runTraining(options: TrainingRunOptions): Promise<UGATITTr
     if (savedAt !== trainer.iteration) await save();
   } finally {
     await logFile.close();
+    average?.dispose();
     tf.dispose([samplesA, samplesB].filter((t): t is tf.Tensor4D => t !== null));
   }
   return trainer;

@@ -14,6 +14,11 @@ export interface ExportWeightsOptions {
   float16?: boolean;
   /** Also copy the four discriminators (`disGA`, `disGB`, `disLA`, `disLB`), so that `train --init <out>` can fine-tune all six networks. Default false. */
   discriminators?: boolean;
+  /**
+   * Export the checkpoint's averaged generators (its `average/`, written by a run with
+   * `averageDecay`) instead of the trained ones. Default false.
+   */
+  average?: boolean;
   /** Recorded in `provenance.json` as `command`. */
   command?: string;
   /** Extra fields for `provenance.json`. */
@@ -46,12 +51,16 @@ export async function exportWeights(options: ExportWeightsOptions): Promise<Expo
   const checkpoint = isCheckpoint ? options.from : await findLatestCheckpoint(options.from);
   if (!checkpoint) throw new UGATITFormatError(options.from, 'no complete training checkpoint (ckpt-*/state.json) found');
   const state = JSON.parse(await fs.readFile(path.join(checkpoint, 'state.json'), 'utf8')) as {
-    iteration?: number; extra?: { config?: Record<string, unknown> };
+    iteration?: number; average?: boolean; extra?: { config?: Record<string, unknown> & { averageDecay?: number } };
   };
+  if (options.average && state.average !== true) {
+    throw new UGATITFormatError(checkpoint, 'holds no averaged generators (average/): the run was trained without an average');
+  }
   const bytes: Record<string, number> = {};
   const networks = options.discriminators ? ['genA2B', 'genB2A', 'disGA', 'disGB', 'disLA', 'disLB'] : ['genA2B', 'genB2A'];
   for (const net of networks) {
-    const model: tfl.LayersModel = await loadLayersModelFromDir(path.join(checkpoint, net));
+    const averaged = options.average && net.startsWith('gen');
+    const model: tfl.LayersModel = await loadLayersModelFromDir(path.join(checkpoint, averaged ? 'average' : '', net));
     const dir = path.join(options.out, net);
     await fs.rm(dir, { recursive: true, force: true });
     await saveLayersModelToDir(model, dir, { float16: options.float16 });
@@ -65,6 +74,7 @@ export async function exportWeights(options: ExportWeightsOptions): Promise<Expo
     command: options.command,
     checkpoint: path.basename(checkpoint),
     dtype: options.float16 ? 'float16' : 'float32',
+    ...(options.average ? { generators: `average (decay ${state.extra?.config?.averageDecay})` } : {}),
     ...options.extra,
   };
   await fs.writeFile(path.join(options.out, 'provenance.json'), `${JSON.stringify(provenance, null, 2)}\n`);
