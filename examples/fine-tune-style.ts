@@ -97,14 +97,10 @@ async function loadImages(dir: string, size: number, count: number): Promise<tf.
   return set.nextBatch(Math.min(count, set.length));
 }
 
-function translate(model: tfl.LayersModel, images: tf.Tensor4D, batch = 10): tf.Tensor4D {
-  const parts: tf.Tensor[] = [];
-  for (let i = 0; i < images.shape[0]; i += batch) {
-    parts.push(tf.tidy(() => (model.predict(tf.slice(images, i, Math.min(batch, images.shape[0] - i))) as tf.Tensor[])[0]!));
-  }
-  const out = tf.concat(parts) as tf.Tensor4D;
-  tf.dispose(parts);
-  return out;
+function translate(model: tfl.LayersModel, images: tf.Tensor4D, batchSize = 10): tf.Tensor4D {
+  const [image, ...rest] = model.predict(images, { batchSize }) as tf.Tensor[];
+  tf.dispose(rest);
+  return image as tf.Tensor4D;
 }
 
 function measure(networks: UGATITNetworks, testA: tf.Tensor4D, classifier: tfl.LayersModel): { metrics: StyleMetrics; a2b: tf.Tensor4D } {

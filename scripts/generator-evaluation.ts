@@ -52,12 +52,8 @@ export async function resolveGenerators(dir: string): Promise<ResolvedGenerators
 }
 
 /** The generator's translations (its first output) of every image, `batch` at a time. */
-export function translateAll(model: tfl.LayersModel, images: tf.Tensor4D, batch = 10): tf.Tensor4D {
-  const parts: tf.Tensor[] = [];
-  for (let i = 0; i < images.shape[0]; i += batch) {
-    parts.push(tf.tidy(() => (model.predict(tf.slice(images, i, Math.min(batch, images.shape[0] - i))) as tf.Tensor[])[0]!));
-  }
-  const out = tf.concat(parts) as tf.Tensor4D;
-  tf.dispose(parts);
-  return out;
+export function translateAll(model: tfl.LayersModel, images: tf.Tensor4D, batchSize = 10): tf.Tensor4D {
+  const [image, ...rest] = model.predict(images, { batchSize }) as tf.Tensor[];
+  tf.dispose(rest);
+  return image as tf.Tensor4D;
 }
