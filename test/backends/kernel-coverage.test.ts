@@ -85,8 +85,10 @@ describeEachBackend('kernel coverage on %s: the golden checks, with the kernels 
 });
 
 describe('kernel coverage: the table', () => {
-  it('prints which backend ran which kernel', () => {
+  it('prints which backend ran which kernel', (context) => {
     const ran = new Map([...recorded].filter(([, runs]) => runs.count('inference') > 0));
+    // Under a -t filter that leaves out the golden checks above, there is nothing to tabulate.
+    if (ran.size === 0 && [...recorded.values()].every((runs) => runs.count('training') === 0)) context.skip('no golden check ran (filtered out)');
     console.log(kernelTable(ran));
     expect([...ran.keys()]).toEqual(BACKENDS.filter((b) => !backendUnavailable(b)));
   });
