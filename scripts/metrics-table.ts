@@ -161,7 +161,8 @@ await writeReport();
 for (const weights of v.weights!) {
   const { genA2B, genB2A, from, dtype } = await resolveGenerators(weights);
   const size = genA2B.inputs[0]!.shape[1] as number;
-  const label = `${path.basename(from)} (${size} px, ${dtype})`;
+  const name = path.basename(from) === 'average' ? `${path.basename(path.dirname(from))}-average` : path.basename(from);
+  const label = `${name} (${size} px, ${dtype})`;
   generators.push({ weights, from, dtype, size });
   const translate = (g: typeof genA2B, x: tf.Tensor4D) => {
     const input = resizeBilinear(x, size);
@@ -181,7 +182,7 @@ for (const weights of v.weights!) {
     const fb = translate(genB2A, domainB.grid);
     return sampleGrid([row(domainA.grid), row(fa), row(domainB.grid), row(fb)]);
   });
-  const file = path.join(v.out!, `grid-${path.basename(from)}.png`);
+  const file = path.join(v.out!, `grid-${name}.png`);
   await writeFile(file, encodePNG(tensorToImage(sheet, [0, 1])));
   sheet.dispose();
   console.log(`grid written to ${file}`);
