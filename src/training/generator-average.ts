@@ -7,7 +7,9 @@ import { inferModelNetwork } from '../weights/convert';
 
 /** The two generators of a run, as a pair (e.g. the averaged copies of {@link GeneratorAverage}). */
 export interface GeneratorPair {
+  /** Generator A → B. */
   genA2B: tfl.LayersModel;
+  /** Generator B → A. */
   genB2A: tfl.LayersModel;
 }
 
