@@ -29,6 +29,7 @@ Options:
   --sample-every <n>    sample sheets every n iterations (default 500)
   --save-every <n>      checkpoint every n iterations (default 500)
   --keep <n>            checkpoints kept (default 2)
+                        (with --resume, these three are the run's own unless given)
   --print-every <n>     a log line every n iterations when not on a terminal (default 10)
   --on-non-finite <m>   stop (default) or skip a step whose loss is NaN or infinite
   --resume              continue from the newest checkpoint in --out
@@ -61,8 +62,8 @@ export async function trainCommand(argv: string[]): Promise<void> {
       ngf: { type: 'string' }, ndf: { type: 'string' }, blocks: { type: 'string' },
       light: { type: 'boolean' }, full: { type: 'boolean' }, iterations: { type: 'string' },
       batch: { type: 'string', default: '1' }, lr: { type: 'string', default: '1e-4' }, 'no-decay': { type: 'boolean' },
-      seed: { type: 'string', default: '0' }, 'sample-every': { type: 'string', default: '500' },
-      'save-every': { type: 'string', default: '500' }, keep: { type: 'string', default: '2' }, 'print-every': { type: 'string', default: '10' },
+      seed: { type: 'string', default: '0' }, 'sample-every': { type: 'string' },
+      'save-every': { type: 'string' }, keep: { type: 'string' }, 'print-every': { type: 'string', default: '10' },
       'on-non-finite': { type: 'string', default: 'stop' },
       resume: { type: 'boolean' }, init: { type: 'string' }, backend: { type: 'string', default: 'auto' },
       threads: { type: 'string', default: '1' }, average: { type: 'string' },
@@ -75,6 +76,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     if (!Number.isInteger(n) || n < min) throw new UGATITConfigError(`train: --${name} must be an integer ≥ ${min}, received ${s}`);
     return n;
   };
+  const optionalInt = (name: string, s: string | undefined, min = 0) => (s === undefined ? undefined : int(name, s, min));
   const lr = Number(v.lr);
   if (!(Number.isFinite(lr) && lr >= 0)) throw new UGATITConfigError(`train: --lr must be a number ≥ 0, received ${v.lr}`);
   const averageDecay = v.average === undefined ? undefined : Number(v.average);
@@ -109,8 +111,8 @@ export async function trainCommand(argv: string[]): Promise<void> {
     await runTraining({
       data: v.data, out: v.out!, size: int('size', v.size, 1), ngf: v.ngf ? int('ngf', v.ngf, 1) : undefined, ndf: v.ndf ? int('ndf', v.ndf, 1) : undefined,
       nBlocks: v.blocks ? int('blocks', v.blocks) : undefined, light: v.full ? false : v.light ? true : undefined, iterations: v.iterations ? int('iterations', v.iterations, 1) : v.resume ? undefined : 100_000, batchSize: int('batch', v.batch, 1),
-      lr, decay: !v['no-decay'], seed: int('seed', v.seed), averageDecay, sampleEvery: int('sample-every', v['sample-every']),
-      saveEvery: int('save-every', v['save-every']), keep: int('keep', v.keep, 1), resume: v.resume, init: v.init, onNonFinite,
+      lr, decay: !v['no-decay'], seed: int('seed', v.seed), averageDecay, sampleEvery: optionalInt('sample-every', v['sample-every']),
+      saveEvery: optionalInt('save-every', v['save-every']), keep: optionalInt('keep', v.keep, 1), resume: v.resume, init: v.init, onNonFinite,
       signal: stop.signal, log: say,
       onStep: (r, trainer) => {
         window += r.seconds;

@@ -38,13 +38,13 @@ export interface TrainingRunOptions extends TrainerOptions {
   batchSize?: number;
   /** Seed of data order and augmentation. Default 0. */
   seed?: number;
-  /** Iterations between sample sheets (0: never). Default 500. */
+  /** Iterations between sample sheets (0: never). Default 500; a resumed run keeps its own. */
   sampleEvery?: number;
-  /** Iterations between checkpoints (0: only at the end). Default 500. */
+  /** Iterations between checkpoints (0: only at the end). Default 500; a resumed run keeps its own. */
   saveEvery?: number;
-  /** Checkpoints kept in `out`. Default 2. */
+  /** Checkpoints kept in `out`. Default 2; a resumed run keeps its own. */
   keep?: number;
-  /** Test images per sample sheet. Default 4. */
+  /** Test images per sample sheet. Default 4; a resumed run keeps its own. */
   sampleCount?: number;
   /**
    * Also keep an exponential moving average of the generators' weights with this decay (e.g.
@@ -87,7 +87,13 @@ export interface TrainingRunOptions extends TrainerOptions {
 interface RunConfig {
   size: number; ngf: number; ndf: number; nBlocks: number; light: boolean; globalLayers: number; localLayers: number;
   batchSize: number; seed: number; iterations: number; trainer: TrainerOptions; averageDecay?: number;
+  /** Absent in checkpoints of earlier versions: the defaults then apply. */
+  cadence?: Cadence;
 }
+
+/** How often a run writes samples and checkpoints, and how many it keeps. */
+interface Cadence { sampleEvery: number; saveEvery: number; keep: number; sampleCount: number }
+const DEFAULT_CADENCE: Cadence = { sampleEvery: 500, saveEvery: 500, keep: 2, sampleCount: 4 };
 
 const RUN_ONLY_OPTIONS = ['data', 'out', 'size', 'ngf', 'ndf', 'nBlocks', 'light', 'globalLayers', 'localLayers', 'batchSize',
   'seed', 'averageDecay', 'sampleEvery', 'saveEvery', 'keep', 'sampleCount', 'resume', 'init', 'networks', 'onNonFinite', 'signal', 'onStep', 'log'] as const;
@@ -173,7 +179,9 @@ function nonFiniteWeights(networks: UGATITNetworks): string[] {
 export async function runTraining(options: TrainingRunOptions): Promise<UGATITTrainer> {
   const [fs, path] = await Promise.all([import('node:fs/promises'), import('node:path')]);
   const log = options.log ?? (() => {});
-  const { data, out, onStep, init, resume, signal, sampleEvery = 500, saveEvery = 500, sampleCount = 4, keep = 2 } = options;
+  const { data, out, onStep, init, resume, signal } = options;
+  const given = (saved: Partial<Cadence> = {}): Cadence => Object.fromEntries((Object.keys(DEFAULT_CADENCE) as Array<keyof Cadence>)
+    .map((k) => [k, options[k] ?? saved[k] ?? DEFAULT_CADENCE[k]])) as unknown as Cadence;
   const onNonFinite = options.onNonFinite ?? 'stop';
   if (onNonFinite !== 'stop' && onNonFinite !== 'skip') {
     throw new UGATITConfigError(`runTraining: onNonFinite must be 'stop' or 'skip', received ${String(onNonFinite)}`);
@@ -188,7 +196,7 @@ export async function runTraining(options: TrainingRunOptions): Promise<UGATITTr
     size: options.size ?? 96, ngf: options.ngf ?? 64, ndf: options.ndf ?? options.ngf ?? 64, nBlocks: options.nBlocks ?? 4,
     light: options.light ?? true, globalLayers: options.globalLayers ?? 7, localLayers: options.localLayers ?? 5,
     batchSize: options.batchSize ?? 1, seed: options.seed ?? 0, iterations: options.iterations ?? 1_000_000, trainer: trainerOptions,
-    ...(averageDecay !== undefined ? { averageDecay } : {}),
+    ...(averageDecay !== undefined ? { averageDecay } : {}), cadence: given(),
   };
   let networks: UGATITNetworks;
   let trainer: UGATITTrainer;
@@ -206,6 +214,7 @@ export async function runTraining(options: TrainingRunOptions): Promise<UGATITTr
     if (decay !== undefined) config.averageDecay = decay;
     loadedAverage = loaded.average;
     config.trainer = { ...saved.trainer, iterations: config.iterations };
+    config.cadence = given(saved.cadence);
     networks = loaded.networks;
     trainer = new UGATITTrainer(networks, config.trainer);
     trainer.setState(loaded.state);
@@ -237,6 +246,7 @@ export async function runTraining(options: TrainingRunOptions): Promise<UGATITTr
     config.trainer = { ...config.trainer, iterations: config.iterations };
     trainer = new UGATITTrainer(networks, config.trainer);
   }
+  const { sampleEvery, saveEvery, keep, sampleCount } = config.cadence!;
   const average = config.averageDecay !== undefined ? new GeneratorAverage(networks, config.averageDecay, loadedAverage) : undefined;
   if (!average && loadedAverage) {
     loadedAverage.genA2B.dispose();

@@ -75,6 +75,21 @@ describe('runTraining on wasm', () => {
     disposeNetworks(extended.networks);
   });
 
+  it('a resumed run keeps its own checkpoint cadence and count unless given', { timeout: 60_000 }, async () => {
+    const out = await tempDir('run-cadence');
+    const checkpoints = async () => (await fs.readdir(out)).filter((f) => f.startsWith('ckpt-')).sort();
+    (await runTraining({ ...base(out), iterations: 2, saveEvery: 1, keep: 10 })).dispose();
+    const resume = { ...base(out), networks: undefined, resume: true, saveEvery: undefined, sampleEvery: undefined };
+    const resumed = await runTraining({ ...resume, iterations: 4 });
+    expect(await checkpoints()).toEqual(['ckpt-00000001', 'ckpt-00000002', 'ckpt-00000003', 'ckpt-00000004']);
+    resumed.dispose();
+    disposeNetworks(resumed.networks);
+    const again = await runTraining({ ...resume, iterations: 5, keep: 2 });
+    expect(await checkpoints()).toEqual(['ckpt-00000004', 'ckpt-00000005']);
+    again.dispose();
+    disposeNetworks(again.networks);
+  });
+
   it('a resumed run drops the log rows of iterations done after the checkpoint it resumes from', { timeout: 60_000 }, async () => {
     const out = await tempDir('run-log');
     const stop = new AbortController();
