@@ -24,8 +24,9 @@ Options:
   --no-decay            no linear decay over the second half
   --seed <n>            data order and augmentation seed (default 0)
   --average <decay>     also keep an exponential moving average of both generators (e.g. 0.999),
-                        saved in each checkpoint's average/ and drawn in the samples; training
-                        is unchanged (default: none; with --resume, the run's own)
+                        saved in each checkpoint's average/ (translate --weights <ckpt>/average)
+                        and drawn in the samples; training is unchanged (default: none; with
+                        --resume, the run's own)
   --sample-every <n>    sample sheets every n iterations (default 500)
   --save-every <n>      checkpoint every n iterations (default 500)
   --keep <n>            checkpoints kept (default 2)

@@ -2,6 +2,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { trainCommand } from '../../src/cli/train-command';
+import { resolveGenerator } from '../../src/cli/weights';
 import { useBackend } from '../helpers/backends';
 import { disposeNetworks, tempDir, tinyNetworks, writeSyntheticDomains } from '../helpers/tiny-training';
 import { exportWeights, GeneratorAverage, loadLayersModelFromDir, loadTrainingCheckpoint, runTraining, disposeTrainerState } from '../../src';
@@ -126,6 +127,10 @@ describe('runTraining with averageDecay on wasm', () => {
     const average = await loadAverage(out);
     const exported = { genA2B: await loadLayersModelFromDir(path.join(weights, 'genA2B')), genB2A: await loadLayersModelFromDir(path.join(weights, 'genB2A')) };
     expect(maxDifference(generatorValues(exported), generatorValues(average))).toBe(0);
+    // `ugatit-tf translate --weights <checkpoint>/average` translates with them too.
+    const { generator } = await resolveGenerator(path.join(result.checkpoint, 'average'), 'a2b');
+    expect(maxDifference(generatorValues({ genA2B: generator, genB2A: exported.genB2A }), generatorValues(average))).toBe(0);
+    generator.dispose();
     const plain = await tempDir('average-none');
     (await runTraining({ ...base(plain), iterations: 1 })).dispose();
     await expect(exportWeights({ from: plain, out: weights, average: true })).rejects.toThrow('holds no averaged generators (average/)');
