@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { UGATITConfigError } from '../errors';
-import { buildPatchClassifier, fitClassifier, resizeForClassifier, type FitClassifierOptions } from './patch-classifier';
+import { buildPatchClassifier, fitFreshClassifier, resizeForClassifier, type FitClassifierOptions } from './patch-classifier';
 
 /** Side in pixels the classifier works at; inputs of any size are resized to this. */
 export const DOMAIN_CLASSIFIER_SIZE = 64;
@@ -67,15 +67,7 @@ export async function trainDomainClassifier(
     y: tf.concat([tf.zeros([nA, 1]), tf.ones([nB, 1])], 0),
   }));
   const model = buildDomainClassifier(options.seed ?? 0);
-  try {
-    await fitClassifier(model, x, y, options);
-  } catch (e) {
-    model.dispose();
-    throw e;
-  } finally {
-    tf.dispose([x, y]);
-  }
-  return model;
+  return fitFreshClassifier(model, x, y, options);
 }
 
 /**

@@ -154,3 +154,21 @@ export async function fitClassifier(model: tfl.LayersModel, x: tf.Tensor, y: tf.
     optimizer.dispose();
   }
 }
+
+/**
+ * {@link fitClassifier} for a model built for this call, from training tensors made for it: they
+ * are always disposed, and so is the model if training fails; the trained model is returned.
+ */
+export async function fitFreshClassifier(
+  model: tfl.LayersModel, x: tf.Tensor, y: tf.Tensor, options: FitClassifierOptions = {},
+): Promise<tfl.LayersModel> {
+  try {
+    await fitClassifier(model, x, y, options);
+    return model;
+  } catch (e) {
+    model.dispose();
+    throw e;
+  } finally {
+    tf.dispose([x, y]);
+  }
+}

@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { UGATITConfigError } from '../errors';
-import { buildPatchClassifier, fitClassifier, patchClassifierFeatures, resizeForClassifier, type FitClassifierOptions } from './patch-classifier';
+import { buildPatchClassifier, fitFreshClassifier, patchClassifierFeatures, resizeForClassifier, type FitClassifierOptions } from './patch-classifier';
 
 /** Side in pixels the style network works at; inputs of any size are resized to it. */
 export const STYLE_FEATURE_SIZE = 64;
@@ -34,15 +34,7 @@ export async function trainStyleClassifier(
   const model = buildPatchClassifier({ inputSize: STYLE_FEATURE_SIZE, filters: STYLE_FEATURE_FILTERS, classes, seed: options.seed ?? 0 });
   const x = resizeForClassifier(images, STYLE_FEATURE_SIZE);
   const y = tf.tidy(() => tf.oneHot(tf.tensor1d(labels as number[], 'int32'), classes));
-  try {
-    await fitClassifier(model, x, y, options);
-  } catch (e) {
-    model.dispose();
-    throw e;
-  } finally {
-    tf.dispose([x, y]);
-  }
-  return model;
+  return fitFreshClassifier(model, x, y, options);
 }
 
 /** Key of the feature scale in a style classifier's user-defined metadata (saved in its model.json). */
