@@ -6,7 +6,7 @@ import { isAbsentFileError, isReadFailure } from '../io/file-errors';
 import { loadLayersModelFromDir, saveLayersModelToDir } from '../io/file-handler';
 import { readSafetensors, writeSafetensors } from '../io/safetensors';
 import type { TorchAdamState } from './adam';
-import type { GeneratorAverage, GeneratorPair } from './generator-average';
+import { GENERATOR_NAMES, type GeneratorAverage, type GeneratorPair } from './generator-average';
 import { NETWORK_NAMES, type TrainerState, type UGATITNetworks } from './trainer';
 
 /** Name of the file, inside a training directory, that names the newest complete checkpoint. */
@@ -140,7 +140,7 @@ export async function saveTrainingCheckpoint(
   await fs.mkdir(tmp);
   for (const net of NETWORK_NAMES) await saveLayersModelToDir(networks[net], path.join(tmp, net));
   if (average) {
-    for (const net of ['genA2B', 'genB2A'] as const) await saveLayersModelToDir(average[net], path.join(tmp, AVERAGE_FOLDER, net));
+    for (const net of GENERATOR_NAMES) await saveLayersModelToDir(average[net], path.join(tmp, AVERAGE_FOLDER, net));
   }
   const moments = (s: TorchAdamState, prefix: string) => ({
     ...Object.fromEntries(Object.entries(s.expAvg).map(([k, v]) => [`${prefix}.exp_avg.${k}`, v])),
@@ -237,7 +237,7 @@ async function loadCheckpointFolder(folder: string): Promise<LoadedCheckpoint> {
   try {
     for (const net of NETWORK_NAMES) networks[net] = await loadLayersModelFromDir(path.join(folder, net));
     if (meta.average === true) {
-      for (const net of ['genA2B', 'genB2A']) average[net] = await loadLayersModelFromDir(path.join(folder, AVERAGE_FOLDER, net));
+      for (const net of GENERATOR_NAMES) average[net] = await loadLayersModelFromDir(path.join(folder, AVERAGE_FOLDER, net));
     }
     tensors = readSafetensors(new Uint8Array(await fs.readFile(path.join(folder, 'optimizers.safetensors'))));
   } catch (e) {

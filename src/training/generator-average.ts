@@ -13,6 +13,14 @@ export interface GeneratorPair {
   genB2A: tfl.LayersModel;
 }
 
+/** The generators' names, in the reference's order. */
+export const GENERATOR_NAMES: ReadonlyArray<keyof GeneratorPair> = ['genA2B', 'genB2A'];
+
+/** Throws `<who> must be in [0, 1), received <decay>` unless `decay` can weight a moving average. */
+export function checkAverageDecay(who: string, decay: number): void {
+  if (!(decay >= 0 && decay < 1)) throw new UGATITConfigError(`${who} must be in [0, 1), received ${decay}`);
+}
+
 /**
  * One exponential-moving-average step, in place: `average ← decay · average + (1 − decay) · current`
  * for each pair of variables.
@@ -63,9 +71,9 @@ export class GeneratorAverage {
    *   Default: copies of `source`.
    */
   constructor(readonly source: GeneratorPair, readonly decay: number, start?: GeneratorPair) {
-    if (!(decay >= 0 && decay < 1)) throw new UGATITConfigError(`GeneratorAverage: decay must be in [0, 1), received ${decay}`);
+    checkAverageDecay('GeneratorAverage: decay', decay);
     this.networks = start ?? { genA2B: copyGenerator(source.genA2B), genB2A: copyGenerator(source.genB2A) };
-    for (const name of ['genA2B', 'genB2A'] as const) {
+    for (const name of GENERATOR_NAMES) {
       const [a, s] = [this.networks[name].weights, source[name].weights];
       const same = a.length === s.length && a.every((w, i) => w.originalName === s[i]!.originalName && tf.util.arraysEqual(w.shape as number[], s[i]!.shape as number[]));
       if (!same) throw new UGATITConfigError(`GeneratorAverage: the averaged ${name} does not have the trained ${name}'s weights (names and shapes differ)`);
@@ -74,7 +82,7 @@ export class GeneratorAverage {
 
   /** Moves the average one step towards the generators' current weights. */
   update(): void {
-    for (const name of ['genA2B', 'genB2A'] as const) {
+    for (const name of GENERATOR_NAMES) {
       updateAverage(weightVariables(this.networks[name]), weightVariables(this.source[name]), this.decay);
     }
   }

@@ -7,7 +7,7 @@ import { createDiscriminator } from '../networks/discriminator';
 import { createGenerator } from '../networks/generator';
 import { disposeTrainerState, findLatestCheckpoint, loadTrainingCheckpoint, saveTrainingCheckpoint } from './checkpoint';
 import { fitInitialNetworks } from './fit-initial-networks';
-import { GeneratorAverage, type GeneratorPair } from './generator-average';
+import { checkAverageDecay, GeneratorAverage, type GeneratorPair } from './generator-average';
 import { scheduledLearningRate } from './lr-schedule';
 import { translationSampleSheet } from './sample-sheet';
 import {
@@ -187,9 +187,7 @@ export async function runTraining(options: TrainingRunOptions): Promise<UGATITTr
     throw new UGATITConfigError(`runTraining: onNonFinite must be 'stop' or 'skip', received ${String(onNonFinite)}`);
   }
   const { averageDecay } = options;
-  if (averageDecay !== undefined && !(averageDecay >= 0 && averageDecay < 1)) {
-    throw new UGATITConfigError(`runTraining: averageDecay must be in [0, 1), received ${averageDecay}`);
-  }
+  if (averageDecay !== undefined) checkAverageDecay('runTraining: averageDecay', averageDecay);
   const trainerOptions: TrainerOptions = { ...options };
   for (const k of RUN_ONLY_OPTIONS) delete (trainerOptions as Record<string, unknown>)[k];
   let config: RunConfig = {
@@ -210,8 +208,7 @@ export async function runTraining(options: TrainingRunOptions): Promise<UGATITTr
     const loaded = await loadTrainingCheckpoint(out, { onSkip });
     const saved = loaded.extra.config as RunConfig;
     config = { ...saved, globalLayers: saved.globalLayers ?? 7, localLayers: saved.localLayers ?? 5, iterations: options.iterations ?? saved.iterations };
-    const decay = averageDecay ?? saved.averageDecay;
-    if (decay !== undefined) config.averageDecay = decay;
+    if (averageDecay !== undefined) config.averageDecay = averageDecay;
     loadedAverage = loaded.average;
     config.trainer = { ...saved.trainer, iterations: config.iterations };
     config.cadence = given(saved.cadence);
